@@ -1,0 +1,5 @@
+"""``python -m toolkit`` is ``expact``."""
+
+from toolkit.cli import main
+
+raise SystemExit(main())

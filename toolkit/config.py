@@ -1,0 +1,252 @@
+"""Sweep configs (YAML) and the run specs they expand into.
+
+A config names a task, a grid (models x activations x trials) and the parameters of each
+step. :func:`load_config` validates everything a run will need before any compute is spent;
+:meth:`SweepConfig.run_specs` expands the grid into :class:`RunSpec` objects whose ids are
+derived from their content, so the same config always maps to the same runs and records.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from toolkit.errors import InputError
+
+TASKS = ("task1",)
+
+# every section a config may hold, with its defaults (the paper's settings, spec §4-§5)
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "data": {
+        "path": None,  # an existing HDF5 data set; None: generate into <results>/data/<task>.h5
+        "generate": {},  # parameters of toolkit.data.task1 (n_seq, seq_length, seed, pfm, ...)
+    },
+    "train": {},  # toolkit.training.TrainConfig fields
+    "filters": {
+        "threshold": 0.5,  # fraction of the global max activation (spec §5.1)
+        "window": 20,
+        "clip_threshold": 0.5,  # bits
+        "clip_pad": 3,
+        "reproduce_clip_index0_bug": False,
+        "logos": True,
+    },
+    "tomtom": {
+        "backend": "lite",  # lite (memelite, built in) | meme (the MEME Suite binary)
+        "target": None,  # JASPAR MEME file; None: JASPAR 2016 CORE vertebrates from pyjaspar
+        "thresh": 0.1,  # E-value threshold, as `tomtom -evalue -thresh 0.1`
+        "dist": "ed",
+        "min_overlap": 1,
+    },
+    "match": {
+        "ground_truth": None,  # JSON of TF -> JASPAR IDs; None: the paper's lists
+        "reproduce_index0_bug": False,
+    },
+}
+TOP_LEVEL = {"task", "name", "models", "activations", "trials", "seed", *DEFAULTS}
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One run of a sweep: a (model, activation, trial) cell with every parameter it uses."""
+
+    task: str
+    sweep: str
+    model: str
+    activation: str
+    trial: int
+    seed: int
+    data: dict = field(default_factory=dict)
+    train: dict = field(default_factory=dict)
+    filters: dict = field(default_factory=dict)
+    tomtom: dict = field(default_factory=dict)
+    match: dict = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        """Readable name, as the paper's result files: ``{model}_{activation}_{trial}``."""
+        return f"{self.model}_{self.activation.replace(':', '-')}_{self.trial}"
+
+    @property
+    def spec_hash(self) -> str:
+        """Hash of the spec's content: a record made from another spec is not this run's."""
+        blob = json.dumps(asdict(self), sort_keys=True, default=str)
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+    def to_dict(self) -> dict:
+        return asdict(self) | {"name": self.name, "spec_hash": self.spec_hash}
+
+
+@dataclass
+class SweepConfig:
+    """A validated sweep config."""
+
+    task: str
+    name: str
+    models: list[str]
+    activations: list[str]
+    trials: int
+    seed: int
+    sections: dict[str, dict]
+    source: str = "config"
+
+    def run_specs(self, results_dir: str | Path) -> list[RunSpec]:
+        """Expand the grid into run specs (model-major, then activation, then trial).
+
+        Relative data and database paths are resolved here, so a spec means the same thing
+        wherever it runs. Each trial's seed is ``seed + trial``: trial t of every
+        (model, activation) cell starts from the same seed, a paired design.
+        """
+        results_dir = Path(results_dir).resolve()
+        sections = resolve_paths(self.sections, results_dir, self.task)
+        return [
+            RunSpec(
+                task=self.task,
+                sweep=self.name,
+                model=model,
+                activation=activation,
+                trial=trial,
+                seed=self.seed + trial,
+                **copy.deepcopy(sections),
+            )
+            for model in self.models
+            for activation in self.activations
+            for trial in range(self.trials)
+        ]
+
+
+def load_config(path: str | Path, overrides: dict | None = None) -> SweepConfig:
+    """Read and validate a sweep config.
+
+    Parameters
+    ----------
+    path : str or Path
+        YAML file.
+    overrides : dict, optional
+        Values merged over the file's (same structure), e.g. from the command line.
+
+    Raises
+    ------
+    InputError
+        Naming the file and the key, for unknown keys, unknown models or activations, and
+        values of the wrong type.
+    """
+    path = Path(path)
+    source = str(path)
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise InputError(source, None, "config file not found") from None
+    except yaml.YAMLError as exc:
+        raise InputError(source, None, f"not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise InputError(source, None, "expected a mapping of keys at the top level")
+    raw = _merge(raw, overrides or {})
+    return parse_config(raw, source, default_name=path.stem)
+
+
+def parse_config(raw: dict, source: str = "config", default_name: str = "sweep") -> SweepConfig:
+    """Validate a config mapping (see :func:`load_config`)."""
+    from toolkit.activations import canonical_activation
+    from toolkit.models import canonical_model
+
+    unknown = sorted(set(raw) - TOP_LEVEL)
+    if unknown:
+        raise InputError(source, unknown[0], f"unknown key; valid keys: {sorted(TOP_LEVEL)}")
+    task = raw.get("task")
+    if task not in TASKS:
+        raise InputError(source, "task", f"expected one of {TASKS}, got {task!r}")
+    models = _str_list(raw.get("models"), source, "models")
+    activations = _str_list(raw.get("activations"), source, "activations")
+    try:
+        models = [canonical_model(m) for m in models]
+    except InputError as exc:
+        raise InputError(source, "models", exc.problem) from None
+    try:
+        activations = [canonical_activation(a) for a in activations]
+    except InputError as exc:
+        raise InputError(source, "activations", exc.problem) from None
+    trials = raw.get("trials", 1)
+    seed = raw.get("seed", 0)
+    for key, value in (("trials", trials), ("seed", seed)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < (1 if key == "trials" else 0):
+            raise InputError(source, key, f"expected a {'positive' if key == 'trials' else 'non-negative'} integer, got {value!r}")
+
+    sections = {}
+    for name, defaults in DEFAULTS.items():
+        given = raw.get(name) or {}
+        if not isinstance(given, dict):
+            raise InputError(source, name, f"expected a mapping, got {type(given).__name__}")
+        if defaults:  # sections with fixed keys reject typos
+            bad = sorted(set(given) - set(defaults))
+            if bad:
+                raise InputError(source, f"{name}.{bad[0]}", f"unknown key; valid keys: {sorted(defaults)}")
+        sections[name] = _merge(copy.deepcopy(defaults), given)
+
+    from toolkit.training import TrainConfig
+
+    TrainConfig.from_dict(sections["train"], source)
+    if sections["tomtom"]["backend"] not in ("lite", "meme"):
+        raise InputError(source, "tomtom.backend", f"expected 'lite' or 'meme', got {sections['tomtom']['backend']!r}")
+    for key in ("path",):
+        value = sections["data"][key]
+        if value is not None and not Path(value).exists():
+            raise InputError(source, f"data.{key}", f"file {value} does not exist")
+    for section, key in (("tomtom", "target"), ("match", "ground_truth")):
+        value = sections[section][key]
+        if value is not None and not Path(value).exists():
+            raise InputError(source, f"{section}.{key}", f"file {value} does not exist")
+    pfm = sections["data"]["generate"].get("pfm")
+    if pfm is not None and not Path(pfm).exists():
+        raise InputError(source, "data.generate.pfm", f"file {pfm} does not exist")
+    return SweepConfig(
+        task=task,
+        name=str(raw.get("name") or default_name),
+        models=models,
+        activations=activations,
+        trials=trials,
+        seed=seed,
+        sections=sections,
+        source=source,
+    )
+
+
+def resolve_paths(sections: dict, results_dir: Path, task: str) -> dict:
+    """Absolute paths for every file a run reads; defaults placed under ``results_dir``."""
+    sections = copy.deepcopy(sections)
+    data = sections["data"]
+    data["path"] = str(Path(data["path"]).resolve()) if data["path"] else str(results_dir / "data" / f"{task}.h5")
+    if data["generate"].get("pfm"):
+        data["generate"]["pfm"] = str(Path(data["generate"]["pfm"]).resolve())
+    tomtom = sections["tomtom"]
+    tomtom["target"] = (
+        str(Path(tomtom["target"]).resolve())
+        if tomtom["target"]
+        else str(results_dir / "data" / "JASPAR2016_CORE_vertebrates.meme")
+    )
+    if sections["match"]["ground_truth"]:
+        sections["match"]["ground_truth"] = str(Path(sections["match"]["ground_truth"]).resolve())
+    return sections
+
+
+def _str_list(value: Any, source: str, key: str) -> list[str]:
+    if isinstance(value, str):
+        value = [value]
+    if not value or not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise InputError(source, key, f"expected a non-empty list of names, got {value!r}")
+    return value
+
+
+def _merge(base: dict, over: dict) -> dict:
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out

@@ -1,0 +1,30 @@
+"""Inputs every run of a sweep shares: the data set and the Tomtom target database.
+
+Made once per sweep, before any run starts, so array elements never race to create them.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from toolkit.config import RunSpec
+
+log = logging.getLogger(__name__)
+
+
+def prepare(spec: RunSpec) -> None:
+    """Create the spec's data set and JASPAR target file if they do not exist yet."""
+    data_path = Path(spec.data["path"])
+    if not data_path.exists():
+        from toolkit.data import task1
+
+        params = dict(spec.data.get("generate") or {})
+        log.info("generating %s data set at %s with %s", spec.task, data_path, params)
+        task1(data_path, **params)
+    target = Path(spec.tomtom["target"])
+    if not target.exists():
+        from toolkit.data.jaspar_meme import jaspar_meme
+
+        log.info("writing the JASPAR 2016 CORE vertebrates target database to %s", target)
+        jaspar_meme(target)
