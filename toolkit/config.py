@@ -153,7 +153,7 @@ def load_config(path: str | Path, overrides: dict | None = None) -> SweepConfig:
 def parse_config(raw: dict, source: str = "config", default_name: str = "sweep") -> SweepConfig:
     """Validate a config mapping (see :func:`load_config`)."""
     from toolkit.activations import canonical_activation
-    from toolkit.models import canonical_model
+    from toolkit.models import canonical_model_name
 
     unknown = sorted(set(raw) - TOP_LEVEL)
     if unknown:
@@ -164,7 +164,7 @@ def parse_config(raw: dict, source: str = "config", default_name: str = "sweep")
     models = _str_list(raw.get("models"), source, "models")
     activations = _str_list(raw.get("activations"), source, "activations")
     try:
-        models = [canonical_model(m) for m in models]
+        models = [canonical_model_name(m) for m in models]
     except InputError as exc:
         raise InputError(source, "models", exc.problem) from None
     try:
