@@ -61,14 +61,20 @@ def sweep(
     """
     from tqdm.auto import tqdm
 
+    from toolkit.data import load
+    from toolkit.steps import task1 as task1_step
     from toolkit.steps.prepare import prepare
-    from toolkit.steps.task1 import task1
 
     if executor not in EXECUTORS:
         raise InputError(None, "executor", f"expected one of {EXECUTORS}, got {executor!r}")
     results_dir = Path(results_dir).resolve()
     specs = config.run_specs(results_dir)
     todo, outcome = _plan(specs, results_dir)
+    if todo:
+        # shared inputs first, then a full check of the data set: bad input stops the sweep
+        # here, before any run folder is made or any model trained
+        prepare(todo[0])
+        load(todo[0].data["path"], task=1)
     write_json(
         results_dir / "sweep.json",
         {"config": config.source, "name": config.name, "task": config.task,
@@ -77,7 +83,6 @@ def sweep(
     if not todo:
         log.info("all %d runs of %s are done", len(specs), config.name)
         return outcome
-    prepare(todo[0])
     for spec in tqdm(todo, desc=f"{config.name} runs", unit="run", disable=not progress):
         run_dir = run_dir_of(results_dir, spec)
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -86,7 +91,7 @@ def sweep(
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         logging.getLogger().addHandler(handler)
         try:
-            task1(spec, run_dir, progress=progress)
+            task1_step.task1(spec, run_dir, progress=progress)
             outcome.done.append(spec.name)
         except Exception as exc:
             if executor == "debug":
