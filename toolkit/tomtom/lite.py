@@ -1,0 +1,253 @@
+"""Back-end ``lite``: memelite's numba Tomtom, dressed up as MEME 5.4.1's ``tomtom -text``.
+
+memelite computes the complete-score, Euclidean-distance Tomtom p-value of every
+(query, target) pair. Everything around it follows ``src/tomtom.c`` of MEME 5.4.1:
+
+* both motif files are read with :func:`toolkit.meme_io.read_meme_file` (rows normalised as
+  MEME does) and MEME's default pseudocount 0.1 is applied to query and target motifs:
+  ``p' = (p * nsites + 0.1 * bg) / (nsites + 0.1)`` with ``nsites`` truncated to an int
+  (20 if undeclared) and ``bg`` the query file's background;
+* every target and its reverse complement are scored as separate entries (memelite with
+  ``reverse_complement=False`` on [targets, RC(targets)], so the column background is the
+  same as with its built-in strand merge). Tomtom's p-value of an entry is for the best of
+  both orientations, ``1 - (1 - p1)**2`` (this is memelite's own merge formula), truncated
+  to float32 as tomtom.c does;
+* per query, the 2·N entries are sorted by (p ascending, overlap descending, strand+ID),
+  q-values are computed over all of them (:mod:`toolkit.tomtom.qvalue`), E = p x N, and
+  the list is cut at the first entry above the threshold, skipping a target whose other
+  strand was already reported;
+* offsets, overlaps and strands are memelite's (the same convention as MEME: target column
+  = query column + Optimal_offset, in the coordinates of the reported strand); consensus
+  strings are the per-row argmax of the pseudocounted PPMs with MEME's float32 tie quirk.
+
+Remaining differences to the binary are memelite's approximations (binned medians, hashed
+target columns, float32 accumulation) and tie-breaking between equally scored offsets; see
+``tests/test_tomtom.py`` and ``docs/benchmarks.md`` for the measured agreement.
+
+numba compiles memelite on first use (~50 s on 2 cores) and caches the machine code. The
+cache goes next to memelite's sources when that folder is writable; otherwise, unless
+``NUMBA_CACHE_DIR`` is set, it goes to ``~/.cache/expact/numba`` (``$XDG_CACHE_HOME`` is
+honoured), so every later process starts warm. ``python -m toolkit.tomtom.warmup`` fills it.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+import os
+import sys
+import tempfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from toolkit.meme_io import MemeFile, read_meme_file
+from toolkit.tomtom.qvalue import MemeRandom, tomtom_qvalues
+from toolkit.tomtom.table import FORMAT_URL, format_tomtom_row, format_tomtom_tsv
+
+__all__ = ["configure_numba_cache", "lite_version", "tomtom_lite"]
+
+# MEME's defaults (tomtom.c: config->pseudo = 0.1; motif.c: DEFAULT_SITE_COUNT 20).
+MOTIF_PSEUDOCOUNT = 0.1
+DEFAULT_SITE_COUNT = 20
+# The MEME release whose tomtom.c this module mirrors.
+EMULATED_MEME = "5.4.1"
+
+
+def lite_version() -> str:
+    """Return ``"memelite <version>"`` without importing memelite (or numba)."""
+    return f"memelite {importlib.metadata.version('memelite')}"
+
+
+def _writable_dir(path: Path) -> bool:
+    """True if a file can be created in ``path`` (os.access is wrong for root on ro mounts)."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError:
+        return False
+    return True
+
+
+def configure_numba_cache() -> str | None:
+    """Point numba's on-disk cache somewhere writable, before memelite is imported.
+
+    Returns
+    -------
+    str or None
+        The cache folder now in ``NUMBA_CACHE_DIR``, or None when numba's default (the
+        ``__pycache__`` beside memelite's sources) is writable and is used.
+    """
+    if os.environ.get("NUMBA_CACHE_DIR"):
+        return os.environ["NUMBA_CACHE_DIR"]
+    spec = importlib.util.find_spec("memelite")
+    if spec is not None and spec.origin is not None:
+        if _writable_dir(Path(spec.origin).parent / "__pycache__"):
+            return None
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    cache = base / "expact" / "numba"
+    if not _writable_dir(cache):
+        # e.g. a read-only home in a container: numba raises if no cache folder is usable
+        cache = Path(tempfile.gettempdir()) / f"expact-numba-{os.getuid()}"
+        cache.mkdir(parents=True, exist_ok=True)
+    os.environ["NUMBA_CACHE_DIR"] = str(cache)
+    _reload_numba_config()
+    return str(cache)
+
+
+def _reload_numba_config() -> None:
+    """numba reads its configuration at import; re-read it if numba is already loaded."""
+    if "numba" in sys.modules:
+        from numba.core import config
+
+        config.reload_config()
+
+
+def _memelite_tomtom():
+    configure_numba_cache()
+    from memelite.tomtom import tomtom
+
+    return tomtom
+
+
+def _pseudocounted(ppm: np.ndarray, nsites: float | None, bg: np.ndarray) -> np.ndarray:
+    """MEME's ``apply_pseudocount_to_motif``: (L, 4) -> (L, 4)."""
+    sites = int(nsites) if nsites is not None and nsites > 0 else DEFAULT_SITE_COUNT
+    total = sites + MOTIF_PSEUDOCOUNT
+    return (ppm * sites + MOTIF_PSEUDOCOUNT * bg) / total
+
+
+def _consensus(ppm: np.ndarray) -> str:
+    """tomtom.c ``get_cons``: argmax per row, the running max held in a float32."""
+    letters = []
+    for row in ppm:
+        best, top = 0, np.float32(row[0])
+        for j in range(1, 4):
+            if row[j] > float(top):
+                best, top = j, np.float32(row[j])
+        letters.append("ACGT"[best])
+    return "".join(letters)
+
+
+def _rc(ppm: np.ndarray) -> np.ndarray:
+    """Reverse complement of an (L, 4) ACGT PPM."""
+    return np.ascontiguousarray(ppm[::-1, ::-1])
+
+
+def _prepared(mf: MemeFile, bg: np.ndarray) -> list[np.ndarray]:
+    return [_pseudocounted(m.ppm, m.nsites, bg) for m in mf.motifs]
+
+
+def tomtom_lite(
+    query_meme: str | os.PathLike,
+    target_meme: str | os.PathLike,
+    thresh: float,
+    evalue: bool,
+    n_jobs: int = -1,
+) -> tuple[str, list[str]]:
+    """Run memelite's Tomtom and format the result as MEME's ``tomtom.tsv``.
+
+    Parameters
+    ----------
+    query_meme, target_meme : str or os.PathLike
+        MEME motif files.
+    thresh : float
+        Report matches with E-value (``evalue``) or q-value <= thresh (tomtom.c's test).
+    evalue : bool
+        Threshold on E-values rather than q-values.
+    n_jobs : int
+        numba threads for memelite (-1: numba's default).
+
+    Returns
+    -------
+    text : str
+        ``tomtom.tsv`` text: header, rows sorted per query by p-value, blank line,
+        3 comment lines.
+    command : list of str
+        A description of the equivalent tomtom command.
+    """
+    qf = read_meme_file(query_meme)
+    tf = read_meme_file(target_meme)
+    bg = qf.background  # tomtom uses the query file's background for both files
+    queries = _prepared(qf, bg)
+    targets = _prepared(tf, bg)
+    n = len(targets)
+    strands = targets + [_rc(t) for t in targets]
+
+    tomtom = _memelite_tomtom()
+    with warnings.catch_warnings():
+        # memelite warns about small target sets; MEME only logs it. Keep the caller's
+        # output clean and let the tests cover small databases.
+        warnings.filterwarnings("ignore", message="tomtom was given")
+        p1, _score, offsets, overlaps, _strand = tomtom(
+            [q.T for q in queries],
+            [t.T for t in strands],
+            reverse_complement=False,
+            n_jobs=n_jobs,
+        )
+    # p of an entry = P(best of both orientations >= score) = 1 - (1 - p1)^2, then float32.
+    pvals = (p1 * (2.0 - p1)).astype(np.float32)
+    evals = ((pvals * np.float32(2 * n)) / np.float32(2)).astype(np.float32)
+
+    ids = [m.id for m in tf.motifs]
+    st_ids = ["+" + i for i in ids] + ["-" + i for i in ids]
+    # rank of the strand+ID string; tomtom.c's last tie-breaker is strcmp on it
+    st_rank = np.empty(2 * n, dtype=np.int64)
+    st_rank[sorted(range(2 * n), key=lambda k: st_ids[k].encode())] = np.arange(2 * n)
+    target_cons: dict[int, str] = {}
+
+    rng = MemeRandom()  # one stream per run, as in the binary
+    rows: list[str] = []
+    for qi, qm in enumerate(qf.motifs):
+        p = pvals[qi].astype(np.float64)
+        ov = overlaps[qi].astype(np.int64)
+        order = np.lexsort((st_rank, -ov, p))
+        q = tomtom_qvalues(p[order], rng)
+        qcons = _consensus(queries[qi])
+        seen: set[int] = set()
+        for rank, k in enumerate(order):
+            sig = q[rank] if not evalue else float(evals[qi, k])
+            if sig > thresh:
+                break
+            t = int(k % n)
+            if t in seen:
+                continue
+            seen.add(t)
+            if k not in target_cons:
+                target_cons[k] = _consensus(strands[k])
+            rows.append(
+                format_tomtom_row(
+                    qm.id,
+                    ids[t],
+                    int(offsets[qi, k]),
+                    p[k],
+                    evals[qi, k],
+                    q[rank],
+                    int(ov[k]),
+                    qcons,
+                    target_cons[k],
+                    "+" if k < n else "-",
+                )
+            )
+    command = [
+        "tomtom",
+        "-text",
+        "-dist",
+        "ed",
+        "-min-overlap",
+        "1",
+        *(["-evalue"] if evalue else []),
+        "-thresh",
+        repr(float(thresh)),
+        str(query_meme),
+        str(target_meme),
+    ]
+    comments = [
+        f"Tomtom (Motif Comparison Tool): expact lite back-end, {lite_version()}, "
+        f"emulating MEME {EMULATED_MEME}",
+        f"The format of this file is described at {FORMAT_URL}.",
+        " ".join(command),
+    ]
+    return format_tomtom_tsv(rows, comments), command
