@@ -212,6 +212,20 @@ def test_lite_exact_match_is_best_with_offset_zero(tmp_path):
     assert list(best["Optimal_offset"]) == [0, 0] and list(best["Overlap"]) == [9, 9]
 
 
+def test_lite_skips_queries_wider_than_100_like_meme(tmp_path):
+    rng = np.random.default_rng(4)
+    write_meme(
+        tmp_path / "q.meme",
+        {
+            "wide": rng.dirichlet(np.ones(4), size=101),
+            "ok": read_meme(FIX / "palindromes.meme")["pal00"],
+        },
+    )
+    with pytest.warns(UserWarning, match="wider than 100"):
+        df = tomtom(tmp_path / "q.meme", FIX / "palindromes.meme", thresh=1e9)
+    assert set(df["Query_ID"]) == {"ok"}
+
+
 def test_parameter_errors(tmp_path):
     q = FIX / "queries4.meme"
     with pytest.raises(InputError, match="backend"):

@@ -11,6 +11,7 @@ default Euclidean distance, both strands and ``-min-overlap 1``.
 from __future__ import annotations
 
 import math
+import numbers
 import os
 from pathlib import Path
 
@@ -104,13 +105,17 @@ def tomtom(
     _check_backend(backend)
     if (
         isinstance(thresh, bool)
-        or not isinstance(thresh, (int, float))
-        or not (math.isfinite(thresh) and thresh > 0)
+        or not isinstance(thresh, numbers.Real)
+        or not (math.isfinite(thresh) and thresh >= 0)
     ):
-        raise InputError(None, "thresh", f"expected a positive finite number, got {thresh!r}")
+        raise InputError(None, "thresh", f"expected a finite number >= 0, got {thresh!r}")
     if dist not in DISTANCES:
         raise InputError(None, "dist", f"expected one of {DISTANCES}, got {dist!r}")
-    if isinstance(min_overlap, bool) or not isinstance(min_overlap, int) or min_overlap < 1:
+    if (
+        isinstance(min_overlap, bool)
+        or not isinstance(min_overlap, numbers.Integral)
+        or min_overlap < 1
+    ):
         raise InputError(None, "min_overlap", f"expected an integer >= 1, got {min_overlap!r}")
     if backend == "lite" and dist != "ed":
         raise InputError(

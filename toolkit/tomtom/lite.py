@@ -32,6 +32,7 @@ honoured), so every later process starts warm. ``python -m toolkit.tomtom.warmup
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.metadata
 import importlib.util
 import os
@@ -51,6 +52,8 @@ __all__ = ["configure_numba_cache", "lite_version", "tomtom_lite"]
 # MEME's defaults (tomtom.c: config->pseudo = 0.1; motif.c: DEFAULT_SITE_COUNT 20).
 MOTIF_PSEUDOCOUNT = 0.1
 DEFAULT_SITE_COUNT = 20
+# user.h: TOMTOM_MAX_QUERY_WIDTH; wider queries are skipped.
+MAX_QUERY_WIDTH = 100
 # The MEME release whose tomtom.c this module mirrors.
 EMULATED_MEME = "5.4.1"
 
@@ -171,6 +174,15 @@ def tomtom_lite(
     qf = read_meme_file(query_meme)
     tf = read_meme_file(target_meme)
     bg = qf.background  # tomtom uses the query file's background for both files
+    too_wide = [m.id for m in qf.motifs if len(m.ppm) > MAX_QUERY_WIDTH]
+    if too_wide:
+        # tomtom.c skips them with a warning (memory is cubic in the query width)
+        warnings.warn(
+            f"skipping {len(too_wide)} query motif(s) wider than {MAX_QUERY_WIDTH} columns, "
+            f"as MEME's tomtom does: {too_wide[:5]}",
+            stacklevel=3,
+        )
+        qf = dataclasses.replace(qf, motifs=[m for m in qf.motifs if len(m.ppm) <= MAX_QUERY_WIDTH])
     queries = _prepared(qf, bg)
     targets = _prepared(tf, bg)
     n = len(targets)
