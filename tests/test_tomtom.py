@@ -224,6 +224,9 @@ def test_lite_skips_queries_wider_than_100_like_meme(tmp_path):
     with pytest.warns(UserWarning, match="wider than 100"):
         df = tomtom(tmp_path / "q.meme", FIX / "palindromes.meme", thresh=1e9)
     assert set(df["Query_ID"]) == {"ok"}
+    write_meme(tmp_path / "w.meme", {"wide": np.full((101, 4), 0.25)})
+    with pytest.warns(UserWarning, match="wider than 100"):
+        assert len(tomtom(tmp_path / "w.meme", FIX / "palindromes.meme")) == 0
 
 
 def test_parameter_errors(tmp_path):

@@ -188,6 +188,28 @@ def tomtom_lite(
     n = len(targets)
     strands = targets + [_rc(t) for t in targets]
 
+    command = [
+        "tomtom",
+        "-text",
+        "-dist",
+        "ed",
+        "-min-overlap",
+        "1",
+        *(["-evalue"] if evalue else []),
+        "-thresh",
+        repr(float(thresh)),
+        str(query_meme),
+        str(target_meme),
+    ]
+    comments = [
+        f"Tomtom (Motif Comparison Tool): expact lite back-end, {lite_version()}, "
+        f"emulating MEME {EMULATED_MEME}",
+        f"The format of this file is described at {FORMAT_URL}.",
+        " ".join(command),
+    ]
+    if not queries:  # every query was too wide: an empty table, as from the binary
+        return format_tomtom_tsv([], comments), command
+
     tomtom = _memelite_tomtom()
     with warnings.catch_warnings():
         # memelite warns about small target sets; MEME only logs it. Keep the caller's
@@ -243,23 +265,4 @@ def tomtom_lite(
                     "+" if k < n else "-",
                 )
             )
-    command = [
-        "tomtom",
-        "-text",
-        "-dist",
-        "ed",
-        "-min-overlap",
-        "1",
-        *(["-evalue"] if evalue else []),
-        "-thresh",
-        repr(float(thresh)),
-        str(query_meme),
-        str(target_meme),
-    ]
-    comments = [
-        f"Tomtom (Motif Comparison Tool): expact lite back-end, {lite_version()}, "
-        f"emulating MEME {EMULATED_MEME}",
-        f"The format of this file is described at {FORMAT_URL}.",
-        " ".join(command),
-    ]
     return format_tomtom_tsv(rows, comments), command
