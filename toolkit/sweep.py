@@ -90,6 +90,11 @@ def sweep(
         handler = logging.FileHandler(run_dir / "run.log", mode="a")
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         logging.getLogger().addHandler(handler)
+        # the per-run log keeps the toolkit's INFO lines even when the caller's logging
+        # (a notebook, pytest) leaves the root logger at WARNING
+        toolkit_log = logging.getLogger("toolkit")
+        if toolkit_log.level == logging.NOTSET:
+            toolkit_log.setLevel(logging.INFO)
         try:
             task1_step.task1(spec, run_dir, progress=progress)
             outcome.done.append(spec.name)
