@@ -19,13 +19,12 @@ import yaml
 
 from toolkit.errors import InputError
 
-TASKS = ("task1",)
 
 # every section a config may hold, with its defaults (the paper's settings, spec §4-§5)
 DEFAULTS: dict[str, dict[str, Any]] = {
     "data": {
         "path": None,  # an existing HDF5 data set; None: generate into <results>/data/<task>.h5
-        "generate": {},  # parameters of toolkit.data.task1 (n_seq, seq_length, seed, pfm, ...)
+        "generate": {},  # parameters of the task's generator (toolkit.steps.GENERATORS)
     },
     "train": {},  # toolkit.training.TrainConfig fields
     "filters": {
@@ -159,8 +158,10 @@ def parse_config(raw: dict, source: str = "config", default_name: str = "sweep")
     if unknown:
         raise InputError(source, unknown[0], f"unknown key; valid keys: {sorted(TOP_LEVEL)}")
     task = raw.get("task")
-    if task not in TASKS:
-        raise InputError(source, "task", f"expected one of {TASKS}, got {task!r}")
+    from toolkit.steps import RUN_STEPS
+
+    if task not in RUN_STEPS:
+        raise InputError(source, "task", f"expected one of {sorted(RUN_STEPS)}, got {task!r}")
     models = _str_list(raw.get("models"), source, "models")
     activations = _str_list(raw.get("activations"), source, "activations")
     try:

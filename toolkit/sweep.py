@@ -62,7 +62,7 @@ def sweep(
     from tqdm.auto import tqdm
 
     from toolkit.data import load
-    from toolkit.steps import task1 as task1_step
+    from toolkit.steps import LOADER_TASK, run_step
     from toolkit.steps.prepare import prepare
 
     if executor not in EXECUTORS:
@@ -74,7 +74,7 @@ def sweep(
         # shared inputs first, then a full check of the data set: bad input stops the sweep
         # here, before any run folder is made or any model trained
         prepare(todo[0])
-        load(todo[0].data["path"], task=1)
+        load(todo[0].data["path"], task=LOADER_TASK[config.task])
     write_json(
         results_dir / "sweep.json",
         {"config": config.source, "name": config.name, "task": config.task,
@@ -96,7 +96,7 @@ def sweep(
         if toolkit_log.level == logging.NOTSET:
             toolkit_log.setLevel(logging.INFO)
         try:
-            task1_step.task1(spec, run_dir, progress=progress)
+            run_step(spec.task)(spec, run_dir, progress=progress)
             outcome.done.append(spec.name)
         except Exception as exc:
             if executor == "debug":

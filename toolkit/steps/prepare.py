@@ -17,11 +17,11 @@ def prepare(spec: RunSpec) -> None:
     """Create the spec's data set and JASPAR target file if they do not exist yet."""
     data_path = Path(spec.data["path"])
     if not data_path.exists():
-        from toolkit.data import task1
+        from toolkit.steps import GENERATORS, resolve
 
         params = dict(spec.data.get("generate") or {})
         log.info("generating %s data set at %s with %s", spec.task, data_path, params)
-        task1(data_path, **params)
+        resolve(GENERATORS[spec.task])(data_path, **params)
     target = Path(spec.tomtom["target"])
     if not target.exists():
         from toolkit.data.jaspar_meme import jaspar_meme
