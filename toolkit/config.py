@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +79,12 @@ class RunSpec:
 
     def to_dict(self) -> dict:
         return asdict(self) | {"name": self.name, "spec_hash": self.spec_hash}
+
+    @classmethod
+    def from_dict(cls, values: dict) -> RunSpec:
+        """Inverse of :meth:`to_dict` (derived keys are ignored)."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in known})
 
 
 @dataclass

@@ -1,6 +1,9 @@
-"""Run a sweep's specs on this machine: skip finished runs, isolate failures, summarise.
+"""Run a sweep's specs: skip finished runs, isolate failures, log per run.
 
-Executors (named as submitit's back-ends):
+The same :func:`execute` runs one spec whether it is called in this process
+(:func:`sweep`, ``expact run``) or inside a Slurm array element (``toolkit.cluster``).
+
+Executors of :func:`sweep` (named as submitit's back-ends):
 
 - ``local``: runs one after another in this process; an exception in one run is recorded
   (``error.json`` with the traceback, next to the run's outputs) and the others go on.
@@ -9,7 +12,11 @@ Executors (named as submitit's back-ends):
 
 from __future__ import annotations
 
+import fnmatch
 import logging
+import os
+import socket
+import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +27,9 @@ from toolkit.records import read_record, write_json
 
 log = logging.getLogger(__name__)
 EXECUTORS = ("local", "debug")
+# fault injection for tests of failure handling on real clusters: runs whose name matches
+# this glob raise at their start (documented in README; never set in normal use)
+FAULT_ENV = "EXPACT_FAULT_INJECT"
 
 
 @dataclass
@@ -36,13 +46,105 @@ def run_dir_of(results_dir: str | Path, spec: RunSpec) -> Path:
     return Path(results_dir) / "runs" / spec.name
 
 
+def plan(specs: list[RunSpec], results_dir: str | Path) -> tuple[list[RunSpec], list[str]]:
+    """Split specs into to-do and done (names); refuse records made from other specs.
+
+    A run is done when its ``record.json`` exists and was made from an identical spec.
+    """
+    todo, done, conflicts = [], [], []
+    for spec in specs:
+        record = read_record(run_dir_of(results_dir, spec))
+        if record is None:
+            todo.append(spec)
+        elif record.get("spec", {}).get("spec_hash") == spec.spec_hash:
+            done.append(spec.name)
+        else:
+            conflicts.append(spec.name)
+    if conflicts:
+        raise InputError(
+            results_dir,
+            "runs",
+            f"{len(conflicts)} finished runs were made with other parameters (e.g. "
+            f"{conflicts[0]}); use a new results folder, or delete those run folders to redo them",
+        )
+    return todo, done
+
+
+def prepare_sweep(config: SweepConfig, specs: list[RunSpec], todo: list[RunSpec],
+                  results_dir: str | Path) -> None:
+    """Shared inputs, a full check of the data set, then ``sweep.json``.
+
+    Bad input stops here, before any run folder is made or any model trained.
+    """
+    from toolkit.data import load
+    from toolkit.steps import LOADER_TASK
+    from toolkit.steps.prepare import prepare
+
+    if todo:
+        prepare(todo[0])
+        load(todo[0].data["path"], task=LOADER_TASK[config.task])
+    write_json(
+        Path(results_dir) / "sweep.json",
+        {"config": config.source, "name": config.name, "task": config.task,
+         "runs": [s.to_dict() for s in specs]},
+    )
+
+
+def execute(spec: RunSpec, results_dir: str | Path, progress: bool = True,
+            raise_errors: bool = False) -> bool:
+    """Run one spec into its folder unless it is done; True when it ends with a record.
+
+    While it runs, ``running.json`` (host, pid, Slurm job) marks the folder; on failure the
+    traceback goes to ``error.json`` and the function returns False (or raises, with
+    ``raise_errors``). ``run.log`` collects the run's log lines across attempts.
+    """
+    from toolkit.steps import run_step
+
+    run_dir = run_dir_of(results_dir, spec)
+    record = read_record(run_dir)
+    if record is not None and record.get("spec", {}).get("spec_hash") == spec.spec_hash:
+        return True
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "error.json").unlink(missing_ok=True)
+    write_json(run_dir / "running.json", _where())
+    handler = logging.FileHandler(run_dir / "run.log", mode="a")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.getLogger().addHandler(handler)
+    # the per-run log keeps the toolkit's INFO lines even when the caller's logging
+    # (a notebook, pytest, a Slurm job) leaves the root logger at WARNING
+    toolkit_log = logging.getLogger("toolkit")
+    if toolkit_log.level == logging.NOTSET:
+        toolkit_log.setLevel(logging.INFO)
+    try:
+        log.info("run %s starts (%s)", spec.name, _where())
+        pattern = os.environ.get(FAULT_ENV)
+        if pattern and fnmatch.fnmatch(spec.name, pattern):
+            raise RuntimeError(f"fault injected by {FAULT_ENV}={pattern}")
+        run_step(spec.task)(spec, run_dir, progress=progress)
+        return True
+    except Exception as exc:
+        if raise_errors:
+            raise
+        log.error("run %s failed: %s", spec.name, exc)
+        write_json(
+            run_dir / "error.json",
+            {"run": spec.name, "spec_hash": spec.spec_hash, "error": repr(exc),
+             "traceback": traceback.format_exc()} | _where(),
+        )
+        return False
+    finally:
+        (run_dir / "running.json").unlink(missing_ok=True)
+        logging.getLogger().removeHandler(handler)
+        handler.close()
+
+
 def sweep(
     config: SweepConfig,
     results_dir: str | Path,
     executor: str = "local",
     progress: bool = True,
 ) -> SweepOutcome:
-    """Run every spec of ``config`` that has no complete record yet.
+    """Run every spec of ``config`` that has no complete record yet, in this process.
 
     Parameters
     ----------
@@ -61,76 +163,27 @@ def sweep(
     """
     from tqdm.auto import tqdm
 
-    from toolkit.data import load
-    from toolkit.steps import LOADER_TASK, run_step
-    from toolkit.steps.prepare import prepare
-
     if executor not in EXECUTORS:
         raise InputError(None, "executor", f"expected one of {EXECUTORS}, got {executor!r}")
     results_dir = Path(results_dir).resolve()
     specs = config.run_specs(results_dir)
-    todo, outcome = _plan(specs, results_dir)
-    if todo:
-        # shared inputs first, then a full check of the data set: bad input stops the sweep
-        # here, before any run folder is made or any model trained
-        prepare(todo[0])
-        load(todo[0].data["path"], task=LOADER_TASK[config.task])
-    write_json(
-        results_dir / "sweep.json",
-        {"config": config.source, "name": config.name, "task": config.task,
-         "runs": [s.to_dict() for s in specs]},
-    )
+    todo, done = plan(specs, results_dir)
+    outcome = SweepOutcome(skipped=done)
+    prepare_sweep(config, specs, todo, results_dir)
     if not todo:
         log.info("all %d runs of %s are done", len(specs), config.name)
-        return outcome
     for spec in tqdm(todo, desc=f"{config.name} runs", unit="run", disable=not progress):
-        run_dir = run_dir_of(results_dir, spec)
-        run_dir.mkdir(parents=True, exist_ok=True)
-        (run_dir / "error.json").unlink(missing_ok=True)
-        handler = logging.FileHandler(run_dir / "run.log", mode="a")
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        logging.getLogger().addHandler(handler)
-        # the per-run log keeps the toolkit's INFO lines even when the caller's logging
-        # (a notebook, pytest) leaves the root logger at WARNING
-        toolkit_log = logging.getLogger("toolkit")
-        if toolkit_log.level == logging.NOTSET:
-            toolkit_log.setLevel(logging.INFO)
-        try:
-            run_step(spec.task)(spec, run_dir, progress=progress)
-            outcome.done.append(spec.name)
-        except Exception as exc:
-            if executor == "debug":
-                raise
-            log.error("run %s failed: %s", spec.name, exc)
-            write_json(
-                run_dir / "error.json",
-                {"run": spec.name, "spec_hash": spec.spec_hash, "error": repr(exc),
-                 "traceback": traceback.format_exc()},
-            )
-            outcome.failed.append(spec.name)
-        finally:
-            logging.getLogger().removeHandler(handler)
-            handler.close()
+        ok = execute(spec, results_dir, progress=progress, raise_errors=executor == "debug")
+        (outcome.done if ok else outcome.failed).append(spec.name)
     return outcome
 
 
-def _plan(specs: list[RunSpec], results_dir: Path) -> tuple[list[RunSpec], SweepOutcome]:
-    """Split specs into done and to-do; refuse to overwrite records made from other specs."""
-    outcome = SweepOutcome()
-    todo, conflicts = [], []
-    for spec in specs:
-        record = read_record(run_dir_of(results_dir, spec))
-        if record is None:
-            todo.append(spec)
-        elif record.get("spec", {}).get("spec_hash") == spec.spec_hash:
-            outcome.skipped.append(spec.name)
-        else:
-            conflicts.append(spec.name)
-    if conflicts:
-        raise InputError(
-            results_dir,
-            "runs",
-            f"{len(conflicts)} finished runs were made with other parameters (e.g. "
-            f"{conflicts[0]}); use a new results folder, or delete those run folders to redo them",
-        )
-    return todo, outcome
+def _where() -> dict:
+    return {
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+        "slurm_job": os.environ.get("SLURM_ARRAY_JOB_ID", os.environ.get("SLURM_JOB_ID")),
+        "slurm_task": os.environ.get("SLURM_ARRAY_TASK_ID"),
+        "restart": os.environ.get("SLURM_RESTART_COUNT"),
+        "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
+    }
