@@ -7,6 +7,8 @@ and atomically, so a run without a record is not done and is redone from scratch
 from __future__ import annotations
 
 import logging
+import os
+import shutil
 import time
 from pathlib import Path
 
@@ -69,8 +71,11 @@ def task1(spec: RunSpec, run_dir: str | Path, progress: bool = True) -> dict:
     )
     config = TrainConfig.from_dict(spec.train)
     log.info("training %s (seed %d) on %d sequences", spec.name, spec.seed, len(data.x_train))
+    # epoch checkpoints: a requeued (preempted, timed-out) run resumes from its last epoch
+    checkpoint_dir = run_dir / "checkpoint"
     history = train(
-        model, data.x_train, data.y_train, data.x_valid, data.y_valid, config, progress=progress
+        model, data.x_train, data.y_train, data.x_valid, data.y_valid, config,
+        progress=progress, checkpoint_dir=checkpoint_dir,
     )
     t0 = lap("train", t0)
     weights = run_dir / "weights.h5"
@@ -132,6 +137,8 @@ def task1(spec: RunSpec, run_dir: str | Path, progress: bool = True) -> dict:
         "versions": package_versions() | {"tomtom": tomtom_version(t["backend"])},
         "first_layer": FIRST_ACTIVATION_LAYER,
         "epochs_run": len(history.get("loss", [])),
+        "slurm": {k: os.environ.get(k) for k in ("SLURM_JOB_ID", "SLURM_ARRAY_JOB_ID",
+                                                 "SLURM_ARRAY_TASK_ID", "SLURM_RESTART_COUNT")},
         "metrics": {k: test_metrics[k] for k in ("auroc", "aupr")},
         "metrics_per_class": {
             "auroc": test_metrics["auroc_per_class"],
@@ -151,4 +158,5 @@ def task1(spec: RunSpec, run_dir: str | Path, progress: bool = True) -> dict:
         "wall_s": round(time.time() - started, 3),
     }
     write_json(run_dir / RECORD_NAME, record)
+    shutil.rmtree(checkpoint_dir, ignore_errors=True)  # the record and weights.h5 supersede it
     return record

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -81,6 +82,7 @@ def train(
     config: TrainConfig | None = None,
     progress: bool = True,
     extra_callbacks: list | None = None,
+    checkpoint_dir: str | Path | None = None,
 ) -> dict[str, list[float]]:
     """Compile and fit ``model`` with the paper's protocol.
 
@@ -96,6 +98,9 @@ def train(
         Hyper-parameters; defaults are the paper's.
     progress : bool
         Show a per-epoch progress bar with the monitored metric.
+    checkpoint_dir : str or Path, optional
+        Save weights, optimizer and schedule state after every epoch, and resume from there
+        when it already holds a checkpoint (see :mod:`toolkit.training.resume`).
 
     Returns
     -------
@@ -109,50 +114,68 @@ def train(
     config.validate()
     compile_model(model, config.learning_rate)
     mode = "min" if config.monitor == "val_loss" else "max"
-    callbacks = [
-        tf.keras.callbacks.EarlyStopping(
-            monitor=config.monitor,
-            patience=config.patience,
-            mode=mode,
-            restore_best_weights=config.restore_best_weights,
-        ),
-        tf.keras.callbacks.ReduceLROnPlateau(
-            monitor=config.monitor,
-            factor=config.lr_factor,
-            patience=config.lr_patience,
-            min_lr=config.min_lr,
-            mode=mode,
-        ),
-    ]
-    if progress:
-        callbacks.append(_EpochBar(config.epochs, config.monitor))
-    callbacks.extend(extra_callbacks or [])
-    history = model.fit(
-        x_train,
-        y_train,
-        validation_data=(x_valid, y_valid),
-        epochs=config.epochs,
-        batch_size=config.batch_size,
-        shuffle=config.shuffle,
-        callbacks=callbacks,
-        verbose=0,
+    early_stopping = tf.keras.callbacks.EarlyStopping(
+        monitor=config.monitor,
+        patience=config.patience,
+        mode=mode,
+        restore_best_weights=config.restore_best_weights,
     )
+    reduce_lr = tf.keras.callbacks.ReduceLROnPlateau(
+        monitor=config.monitor,
+        factor=config.lr_factor,
+        patience=config.lr_patience,
+        min_lr=config.min_lr,
+        mode=mode,
+    )
+    callbacks = [early_stopping, reduce_lr]
+    initial_epoch, state = 0, None
+    if checkpoint_dir is not None:
+        from toolkit.training.resume import load_state, resume_callback
+
+        state = load_state(checkpoint_dir)
+        initial_epoch = state["epoch"] if state else 0
+        # after early stopping and the LR schedule: it restores their counters
+        callbacks.append(resume_callback(checkpoint_dir, early_stopping, reduce_lr, state))
+    if progress:
+        callbacks.append(_EpochBar(config.epochs, config.monitor, initial_epoch))
+    callbacks.extend(extra_callbacks or [])
+    if state and state.get("finished"):
+        # interrupted after training ended: restore the final weights, do not train on
+        model.optimizer.build(model.trainable_variables)
+        tf.train.Checkpoint(model=model, optimizer=model.optimizer).restore(
+            state["checkpoint"]
+        ).expect_partial()
+        history = state["history"]
+    else:
+        fit = model.fit(
+            x_train,
+            y_train,
+            validation_data=(x_valid, y_valid),
+            epochs=config.epochs,
+            initial_epoch=initial_epoch,
+            batch_size=config.batch_size,
+            shuffle=config.shuffle,
+            callbacks=callbacks,
+            verbose=0,
+        )
+        history = callbacks[2].history if checkpoint_dir is not None else fit.history
     return {
-        key: [float(v) if math.isfinite(float(v)) else None for v in values]
-        for key, values in history.history.items()
+        key: [float(v) if v is not None and math.isfinite(float(v)) else None for v in values]
+        for key, values in history.items()
     }
 
 
 class _EpochBar:
     """A tqdm bar over epochs that shows loss and the monitored metric (Keras callback)."""
 
-    def __new__(cls, epochs: int, monitor: str):
+    def __new__(cls, epochs: int, monitor: str, initial_epoch: int = 0):
         import tensorflow as tf
         from tqdm.auto import tqdm
 
         class EpochBar(tf.keras.callbacks.Callback):
             def on_train_begin(self, logs=None):
-                self.bar = tqdm(total=epochs, desc="epochs", unit="ep", leave=False)
+                self.bar = tqdm(total=epochs, initial=initial_epoch, desc="epochs", unit="ep",
+                                leave=False)
 
             def on_epoch_end(self, epoch, logs=None):
                 logs = logs or {}
