@@ -59,6 +59,18 @@ def _parser() -> argparse.ArgumentParser:
     status = sub.add_parser("status", help="done / failed / pending runs of a results folder")
     status.add_argument("results", type=Path)
     status.set_defaults(func=_cmd_status)
+    rep = sub.add_parser("report", help="the Dask report: tables, t-tests, figures, HTML")
+    rep.add_argument("results", type=Path, help="a sweep's results folder, or a folder of them")
+    rep.add_argument("--out", type=Path, default=None, help="report folder (default: RESULTS/report)")
+    rep.add_argument("--cluster", choices=("local", "slurm"), default="local",
+                     help="Dask workers: local processes (default) or Slurm jobs (dask-jobqueue)")
+    rep.add_argument("--workers", type=int, default=2)
+    rep.add_argument("--interface", default=None,
+                     help="network interface of the Slurm workers (default: lo on a one-node Slurm)")
+    rep.add_argument("--partition", default=None, help="Slurm partition of the workers")
+    rep.add_argument("--no-cache", action="store_true", help="re-read every record")
+    rep.add_argument("--no-progress", action="store_true")
+    rep.set_defaults(func=_cmd_report)
     return parser
 
 
@@ -104,6 +116,16 @@ def _cmd_status(args: argparse.Namespace) -> int:
     from toolkit.status import status
 
     print(status(args.results))
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from toolkit.report.build import print_summary, report
+
+    result = report(args.results, args.out, cluster=args.cluster, workers=args.workers,
+                    progress=not args.no_progress, use_cache=not args.no_cache,
+                    interface=args.interface, partition=args.partition)
+    print_summary(result)
     return 0
 
 

@@ -1,0 +1,607 @@
+"""``expact report``: a results folder -> tables, t-tests, reproduction check, figures, HTML.
+
+The report folder (default ``<results>/report``) is written to a temporary folder beside it
+and swapped in at the end (:func:`toolkit.report.atomic.replace_dir`): a reader never sees a
+half-written report, and a failed report leaves the previous one in place. What it holds::
+
+    index.html                       everything below on one page (relative links only)
+    report.json                      counts, aggregation statistics, every file written
+    runs.parquet, runs.tsv           one row per record file (corrupt ones included)
+    problems.tsv                     failed, missing, corrupt, invalid and stale runs
+    tables/<task>_*.tsv (+.parquet)  the paper's tables, mean+/-std per model_activation
+    tables/ttests.tsv (+.parquet)    original vs modified activation, per model
+    tables/reproduction_check.tsv    paper value vs this run's median and trial range
+    figures/*.png, *.pdf             boxplots in the paper's layouts
+    logos/*.png                      the best trial's filter logo grid per cell
+
+When the root holds several sweeps (``results/`` with ``task1_quick/`` and ``task3_quick/``),
+each sweep's tables, figures and logos go to ``sweeps/<sweep folder>/``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import io
+import json
+import logging
+import shutil
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+
+from toolkit.errors import InputError
+from toolkit.records import atomic_write_bytes, atomic_write_text
+from toolkit.report.aggregate import AggregateStats, aggregate
+from toolkit.report.atomic import replace_dir
+from toolkit.report.attribution import expand_attribution
+from toolkit.report.cluster import CLUSTERS, dask_client
+from toolkit.report.figures import figures
+from toolkit.report.html import render_index
+from toolkit.report.inventory import Sweep, inventory
+from toolkit.report.logos import best_logos
+from toolkit.report.order import cell_order
+from toolkit.report.paper import paper_values
+from toolkit.report.reproduction import reproduction_check
+from toolkit.report.tables import paper_tables
+from toolkit.report.ttests import ttests
+
+log = logging.getLogger(__name__)
+_RUN_COLUMNS = [
+    "sweep_dir",
+    "run",
+    "status",
+    "task",
+    "model",
+    "activation",
+    "trial",
+    "seed",
+    "auroc",
+    "aupr",
+    "match_fraction",
+    "match_any",
+    "coverage",
+    "epochs_run",
+    "wall_s",
+    "tfs_matched",
+    "path",
+    "error",
+]
+
+
+@dataclass
+class ReportResult:
+    """What :func:`report` wrote and found."""
+
+    out_dir: Path
+    index: Path
+    counts: dict[str, int]
+    aggregation: AggregateStats
+    files: dict[str, list[Path]] = field(default_factory=dict)  # kind -> files
+    seconds: float = 0.0
+
+
+def report(
+    results_dir: str | Path,
+    out_dir: str | Path | None = None,
+    cluster: str = "local",
+    workers: int = 2,
+    progress: bool = True,
+    min_cluster_files: int = 256,
+    use_cache: bool = True,
+    figures_on: bool = True,
+    interface: str | None = None,
+    partition: str | None = None,
+) -> ReportResult:
+    """Build the report of every run record under ``results_dir``.
+
+    Parameters
+    ----------
+    results_dir : str or Path
+        A sweep's results folder, or a folder of them.
+    out_dir : str or Path, optional
+        Report folder (default ``results_dir/report``); replaced as a whole.
+    cluster : {'local', 'slurm'}
+        Where the Dask workers that read the records run (:mod:`toolkit.report.cluster`).
+    workers : int
+        Number of Dask workers.
+    progress : bool
+        Progress bar while reading records.
+    min_cluster_files : int
+        Fewer records than this to (re)read: read them in this process, start no cluster.
+    use_cache : bool
+        Reuse the rows of unchanged records from ``results_dir/.report_cache``.
+    figures_on : bool
+        Draw the figures (the slowest part for small sweeps).
+    interface, partition : str, optional
+        Slurm workers' network interface and partition (``cluster='slurm'``).
+
+    Returns
+    -------
+    ReportResult
+    """
+    started = time.perf_counter()
+    root = Path(results_dir).resolve()
+    if not root.is_dir():
+        raise InputError(results_dir, None, "results folder not found")
+    if cluster not in CLUSTERS:
+        raise InputError(None, "cluster", f"expected one of {CLUSTERS}, got {cluster!r}")
+    sweeps = inventory(root)
+    if not sweeps:
+        raise InputError(
+            results_dir,
+            None,
+            "no sweep here: expected sweep.json or runs/ in it or in its subfolders",
+        )
+    out = Path(out_dir).resolve() if out_dir else root / "report"
+    entries = [e for s in sweeps for e in s.records.values()]
+    with contextlib.ExitStack() as stack:
+        lazy = _LazyClient(
+            stack,
+            functools.partial(
+                dask_client, cluster, workers=workers, interface=interface, partition=partition
+            ),
+        )
+        rows, stats = aggregate(
+            root,
+            entries,
+            lazy.get,
+            scheduler_name=cluster,
+            min_cluster_files=min_cluster_files,
+            progress=progress,
+            use_cache=use_cache,
+        )
+        return _finish(root, out, sweeps, rows, stats, figures_on, lazy.client, started)
+
+
+class _LazyClient:
+    """Starts the Dask cluster on first use only (an incremental rerun may need none)."""
+
+    def __init__(self, stack: contextlib.ExitStack, factory):
+        self.stack, self.factory, self.client = stack, factory, None
+
+    def get(self):
+        if self.client is None:
+            self.client = self.stack.enter_context(self.factory())
+        return self.client
+
+
+def _finish(root, out, sweeps, rows, stats, figures_on, client, started) -> ReportResult:
+    problems = _problems(sweeps, rows)
+    stale = set(
+        zip(
+            problems.loc[problems["state"] == "stale", "sweep"],
+            problems.loc[problems["state"] == "stale", "run"],
+            strict=True,
+        )
+    )
+    done = rows[
+        (rows["status"] == "done")
+        & ~pd.Series(
+            list(zip(rows["sweep_dir"], rows["run"], strict=True)), index=rows.index, dtype=object
+        ).isin(stale)
+    ]
+    expected = sum(len(s.expected) for s in sweeps)
+    counts = {
+        "sweeps": len(sweeps),
+        "expected": expected,
+        "records": len(rows),
+        "done": len(done),
+        **problems["state"].value_counts().to_dict(),
+    }
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        files, page = _write(
+            tmp, root, sweeps, rows, done, problems, counts, stats, figures_on, client
+        )
+        result = ReportResult(out, out / "index.html", counts, stats)
+        result.files = {k: [out / p.relative_to(tmp) for p in v] for k, v in files.items()}
+        result.seconds = round(time.perf_counter() - started, 2)
+        manifest = {
+            "generated": page["generated"],
+            "root": str(root),
+            "counts": counts,
+            "aggregation": asdict(stats),
+            "seconds": result.seconds,
+            "files": {k: [str(p.relative_to(tmp)) for p in v] for k, v in files.items()},
+        }
+        atomic_write_text(tmp / "report.json", json.dumps(manifest, indent=2, default=str) + "\n")
+        replace_dir(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return result
+
+
+def _write(tmp, root, sweeps, rows, done, problems, counts, stats, figures_on, client):
+    files: dict[str, list[Path]] = {"tables": [], "figures": [], "logos": [], "data": []}
+    paper = paper_values()
+    paper_t = paper_values("ttests")
+    files["data"].append(_parquet(rows, tmp / "runs.parquet"))
+    files["data"].append(_tsv(rows[_RUN_COLUMNS], tmp / "runs.tsv"))
+    files["data"].append(_tsv(problems, tmp / "problems.tsv"))
+    generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    sections = []
+    multi = len(sweeps) > 1
+    for sweep in sweeps:
+        base = tmp / "sweeps" / sweep.rel.replace("/", "__") if multi else tmp
+        href = f"sweeps/{sweep.rel.replace('/', '__')}/" if multi else ""
+        runs, _ = expand_attribution(done[done["sweep_dir"] == sweep.rel])
+        label = sweep.meta.get("name") or (root.name if sweep.rel == "." else sweep.rel)
+        order = cell_order(runs, list(sweep.expected.values()))
+        tables = paper_tables(runs, order) if len(runs) else []
+        tt = ttests(runs, paper_t) if len(runs) else pd.DataFrame()
+        repro = reproduction_check(runs, paper) if len(runs) else pd.DataFrame()
+        blocks_tables, blocks_checks = [], []
+        for table in tables:
+            tsv = atomic_write_text(base / "tables" / f"{table.name}.tsv", table.tsv)
+            pq = _parquet(table.stats, base / "tables" / f"{table.name}.parquet")
+            files["tables"] += [tsv, pq]
+            shown = pd.read_csv(io.StringIO(table.tsv), sep="\t", dtype=str)
+            shown.insert(1, "trials", table.stats["n_trials"].to_numpy())
+            blocks_tables.append(
+                {
+                    "kind": "table",
+                    "frame": shown,
+                    "caption": table.title,
+                    "links": [
+                        ("TSV", f"{href}tables/{table.name}.tsv"),
+                        ("Parquet", f"{href}tables/{table.name}.parquet"),
+                    ],
+                }
+            )
+        if len(repro):
+            files["tables"] += [
+                _tsv(repro, base / "tables" / "reproduction_check.tsv"),
+                _parquet(repro, base / "tables" / "reproduction_check.parquet"),
+            ]
+            hits = int(repro["within_range"].sum())
+            blocks_checks += [
+                {
+                    "kind": "text",
+                    "text": f"{hits} of {len(repro)} published values the runs "
+                    "cover lie within this run's trial range (min-max over trials, widened by the "
+                    "precision with which the value was read off the paper's figure). Source: F = "
+                    "median measured off a committed figure, P = printed in a notebook.",
+                },
+                {
+                    "kind": "table",
+                    "frame": repro,
+                    "status": "within_range",
+                    "caption": "Reproduction check",
+                    "links": [("TSV", f"{href}tables/reproduction_check.tsv")],
+                },
+            ]
+        else:
+            blocks_checks.append(
+                {
+                    "kind": "text",
+                    "text": "No published value covers these runs "
+                    "(the paper's anchors are Task 1/2 match fractions and Task 3 "
+                    "AUROC for its models and activations).",
+                }
+            )
+        if len(tt):
+            files["tables"] += [
+                _tsv(tt, base / "tables" / "ttests.tsv"),
+                _parquet(tt, base / "tables" / "ttests.parquet"),
+            ]
+            blocks_checks += [
+                {"kind": "heading", "text": "t-tests: original vs modified activation"},
+                {
+                    "kind": "table",
+                    "frame": tt,
+                    "status": "agrees_with_paper",
+                    "caption": "scipy.stats.ttest_ind per model (equal variances, as the paper); "
+                    "agrees: both p-values on the same side of 0.05",
+                    "links": [("TSV", f"{href}tables/ttests.tsv")],
+                },
+            ]
+        fig_blocks = []
+        if figures_on and len(runs):
+            for fig in figures(runs, base / "figures", paper, tt, client=client):
+                files["figures"] += [fig.png, fig.pdf]
+                fig_blocks.append(
+                    {
+                        "kind": "figure",
+                        "png": f"{href}figures/{fig.png.name}",
+                        "pdf": f"{href}figures/{fig.pdf.name}",
+                        "title": fig.title,
+                        "caption": fig.caption,
+                    }
+                )
+        logos = best_logos(runs, root, base / "logos", order) if len(runs) else []
+        files["logos"] += [lg.file for lg in logos]
+        logo_items = [
+            (
+                f"{href}logos/{lg.file.name}",
+                f"{lg.cell}, trial {lg.trial}: match fraction "
+                f"{_fmt(lg.match_fraction)}, AUROC {_fmt(lg.auroc)} ({lg.run})",
+            )
+            for lg in logos
+        ]
+        slug = sweep.rel.replace("/", "-").replace(".", "root")
+        heading = f"{label}" + (f" ({sweep.meta.get('task')})" if sweep.meta.get("task") else "")
+        sections += [
+            {
+                "id": f"check-{slug}",
+                "heading": f"{heading}: reproduction check",
+                "blocks": blocks_checks,
+            },
+            {
+                "id": f"tables-{slug}",
+                "heading": f"{heading}: tables",
+                "blocks": blocks_tables or [{"kind": "text", "text": "No finished runs yet."}],
+            },
+            {
+                "id": f"figures-{slug}",
+                "heading": f"{heading}: figures",
+                "blocks": fig_blocks
+                or [
+                    {
+                        "kind": "text",
+                        "text": "No figures (no finished runs, or figures turned off).",
+                    }
+                ],
+            },
+            {
+                "id": f"logos-{slug}",
+                "heading": f"{heading}: filter logos",
+                "blocks": (
+                    [
+                        {
+                            "kind": "text",
+                            "text": "First-layer filters of the best trial per "
+                            "model and activation (highest match fraction), each titled with its "
+                            "best Tomtom hit.",
+                        },
+                        {"kind": "logos", "items": logo_items},
+                    ]
+                    if logo_items
+                    else [{"kind": "text", "text": "No filter logos found."}]
+                ),
+            },
+        ]
+    sections.append(
+        {
+            "id": "provenance",
+            "heading": "Provenance",
+            "blocks": _provenance(sweeps, rows, done, problems, stats),
+        }
+    )
+    page = {
+        "title": f"expact report: {root.name}",
+        "subtitle": f"{counts['done']} finished runs in {len(sweeps)} sweep(s); generated "
+        f"{generated}",
+        "generated": generated,
+        "cards": [
+            ("finished runs", counts["done"]),
+            ("expected", counts["expected"]),
+            *[
+                (k, counts[k])
+                for k in ("running", "failed", "missing", "corrupt", "invalid", "stale")
+                if counts.get(k)
+            ],
+        ],
+        "sections": sections,
+    }
+    atomic_write_text(tmp / "index.html", render_index(page))
+    return files, page
+
+
+def _problems(sweeps: list[Sweep], rows: pd.DataFrame) -> pd.DataFrame:
+    """Failed, missing, corrupt, invalid and stale runs: sweep, run, state, detail."""
+    out = []
+    by_key = {(r.sweep_dir, r.run): r for r in rows.itertuples()}
+    for sweep in sweeps:
+        out += [
+            {"sweep": sweep.rel, "run": "sweep.json", "state": "unreadable", "detail": p}
+            for p in sweep.problems
+        ]
+        for name, error in sorted(sweep.errors.items()):
+            out.append(
+                {"sweep": sweep.rel, "run": name, "state": "failed", "detail": error["error"]}
+            )
+        for name, spec in sweep.expected.items():
+            row = by_key.get((sweep.rel, name))
+            if row is None and name in sweep.running:
+                info = sweep.running[name]
+                where = ", ".join(
+                    f"{k} {info[k]}"
+                    for k in ("host", "pid", "slurm_job", "time")
+                    if info.get(k) is not None
+                )
+                out.append(
+                    {
+                        "sweep": sweep.rel,
+                        "run": name,
+                        "state": "running",
+                        "detail": f"started, no record yet ({where or 'running.json'})",
+                    }
+                )
+            elif row is None and name not in sweep.errors:
+                out.append(
+                    {
+                        "sweep": sweep.rel,
+                        "run": name,
+                        "state": "missing",
+                        "detail": "no record.json and no error.json (not run yet, or running)",
+                    }
+                )
+            elif (
+                row is not None
+                and row.status == "done"
+                and spec.get("spec_hash")
+                and row.spec_hash != spec.get("spec_hash")
+            ):
+                out.append(
+                    {
+                        "sweep": sweep.rel,
+                        "run": name,
+                        "state": "stale",
+                        "detail": f"record made from another spec ({row.spec_hash} != "
+                        f"{spec['spec_hash']}); left out of the tables",
+                    }
+                )
+    for row in rows[rows["status"] != "done"].itertuples():
+        out.append(
+            {
+                "sweep": row.sweep_dir,
+                "run": row.run,
+                "state": row.status,
+                "detail": f"{row.path}: {row.error}",
+            }
+        )
+    return pd.DataFrame(out, columns=["sweep", "run", "state", "detail"])
+
+
+def _provenance(sweeps, rows, done, problems, stats):
+    blocks = []
+    for sweep in sweeps:
+        specs = list(sweep.expected.values())
+        head = {k: sweep.meta.get(k) for k in ("name", "task", "config") if sweep.meta.get(k)}
+        blocks.append({"kind": "heading", "text": f"Sweep {sweep.meta.get('name') or sweep.rel}"})
+        blocks.append(
+            {
+                "kind": "pre",
+                "text": json.dumps(
+                    head
+                    | {
+                        "folder": sweep.rel,
+                        "runs expected": len(specs),
+                        "record files": len(sweep.records),
+                    },
+                    indent=2,
+                ),
+            }
+        )
+        if specs:
+            params = {k: specs[0].get(k) for k in ("data", "train", "filters", "tomtom", "match")}
+            blocks.append(
+                {
+                    "kind": "details",
+                    "summary": "Parameters (every run of this sweep "
+                    "shares them; seed = sweep seed + trial)",
+                    "blocks": [{"kind": "pre", "text": json.dumps(params, indent=2)}],
+                }
+            )
+    seeds = done[["sweep_dir", "model", "activation", "trial", "seed", "run"]]
+    if len(seeds) <= 1000:
+        blocks.append(
+            {
+                "kind": "details",
+                "summary": f"Seeds of the {len(seeds)} finished runs",
+                "blocks": [{"kind": "table", "frame": seeds.reset_index(drop=True)}],
+            }
+        )
+    else:
+        blocks.append(
+            {
+                "kind": "text",
+                "text": f"Seeds of the {len(seeds)} finished runs: "
+                "runs.tsv / runs.parquet (column seed).",
+            }
+        )
+    blocks += [
+        {"kind": "heading", "text": "Package versions (from the run records)"},
+        {"kind": "table", "frame": _versions(done, "versions")},
+    ]
+    containers = _versions(done, "container")
+    if len(containers):
+        blocks += [
+            {"kind": "heading", "text": "Containers"},
+            {"kind": "table", "frame": containers},
+        ]
+    blocks += [
+        {"kind": "heading", "text": "Failed, missing and unreadable runs"},
+        {
+            "kind": "table",
+            "frame": problems,
+            "links": [("TSV", "problems.tsv")],
+            "caption": f"{len(problems)} problem(s); the report leaves them out of the "
+            "tables and goes on.",
+        }
+        if len(problems)
+        else {"kind": "text", "text": "None: every expected run has a valid record."},
+    ]
+    blocks += [
+        {"kind": "heading", "text": "Aggregation"},
+        {"kind": "pre", "text": json.dumps(asdict(stats), indent=2)},
+        {
+            "kind": "text",
+            "text": "All runs, one row per record file: runs.tsv, "
+            "runs.parquet; everything written: report.json.",
+        },
+    ]
+    return blocks
+
+
+def _versions(done: pd.DataFrame, column: str) -> pd.DataFrame:
+    counts = done[column].dropna().value_counts()
+    seen: dict[str, dict[str, int]] = {}
+    for text, n in counts.items():
+        for key, value in json.loads(text).items():
+            text_value = json.dumps(value) if isinstance(value, (dict, list)) else str(value)
+            seen.setdefault(key, {})
+            seen[key][text_value] = seen[key].get(text_value, 0) + int(n)
+    rows = [
+        {
+            "name": k,
+            "value": "; ".join(f"{v} ({n} runs)" if len(vals) > 1 else v for v, n in vals.items()),
+        }
+        for k, vals in seen.items()
+    ]
+    return pd.DataFrame(rows, columns=["name", "value"])
+
+
+def _parquet(frame: pd.DataFrame, path: Path) -> Path:
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)
+    return atomic_write_bytes(path, buffer.getvalue())
+
+
+def _tsv(frame: pd.DataFrame, path: Path) -> Path:
+    return atomic_write_text(path, frame.to_csv(sep="\t", index=False, float_format="%.6g"))
+
+
+def _fmt(value) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+def print_summary(result: ReportResult, file=None) -> None:
+    """Print where the report wrote what (the CLI's output)."""
+    import sys
+
+    out = file or sys.stdout
+    c, a = result.counts, result.aggregation
+    problems = ", ".join(
+        f"{c[k]} {k}"
+        for k in ("running", "failed", "missing", "corrupt", "invalid", "stale")
+        if c.get(k)
+    )
+    print(
+        f"report of {c['done']} finished run(s) in {c['sweeps']} sweep(s)"
+        f"{'; ' + problems if problems else ''} ({result.seconds:.1f} s)",
+        file=out,
+    )
+    print(
+        f"  records: {a.records} ({a.read} read with Dask [{a.scheduler}], {a.cached} from "
+        f"the cache) in {a.seconds:.1f} s",
+        file=out,
+    )
+    base = result.out_dir
+    for kind in ("tables", "figures", "logos", "data"):
+        paths = result.files.get(kind, [])
+        if paths:
+            folders = sorted({str(p.parent.relative_to(base)) for p in paths})
+            print(
+                f"  {kind}: {len(paths)} file(s) in {', '.join(f + '/' for f in folders)}", file=out
+            )
+    print(f"  report folder: {base}", file=out)
+    print(f"open: {result.index}", file=out)

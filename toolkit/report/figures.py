@@ -1,0 +1,360 @@
+"""The report's figures (PDF and PNG), laid out like the paper's.
+
+Per task, as far as the runs cover it:
+
+- ``{task}_match_fraction``: filter match fraction ("match ground truth") per activation, one
+  panel per model (Fig. 1c/1d layout), the paper's medians as red diamonds;
+- ``{task}_match_any``: fraction of filters matching any JASPAR motif, same layout;
+- ``{task}_classification``: test AUROC (top) and AUPR (bottom) per activation and model;
+- ``{task}_modified``: original vs modified activation (sigmoid/shift_scale_sigmoid, ...,
+  exponential/exp_relu) per model, with the t-test p-value over each pair;
+- ``{task}_ablation``: original / shift / scale / shift+scale per model and base activation;
+- ``{task}_attribution``: attribution AUROC per activation, one panel per model and method.
+
+Boxes show the trials' quartiles (whiskers 1.5 IQR), dots the trials themselves. Built on
+:class:`matplotlib.figure.Figure` without pyplot, so no display and no global state is used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from toolkit.report.order import (
+    ABLATION_BASES,
+    ACTIVATIONS,
+    MODELS,
+    MODIFIED_PAIRS,
+)
+
+_MODIFIED = {m for _, m in MODIFIED_PAIRS}
+_ABLATION = {f"{k}_{b}" for b in ABLATION_BASES for k in ("shift", "scale")}
+_LABELS = {"exponential": "exp", "exp_relu": "exp-relu", "softplus": "softplus"}
+_PAPER_FIGURES = {
+    "match_fraction": ("Fig. 1c", "Fig. 1d"),
+    "match_any": ("Fig. 1d match any",),
+    "auroc": ("Task 3 classification",),
+}
+
+
+@dataclass
+class FigureFile:
+    """One written figure."""
+
+    name: str
+    title: str
+    caption: str
+    png: Path
+    pdf: Path
+
+
+def figures(
+    runs: pd.DataFrame,
+    out_dir: str | Path,
+    paper: pd.DataFrame | None = None,
+    ttest_table: pd.DataFrame | None = None,
+    client=None,
+) -> list[FigureFile]:
+    """Draw every figure the runs support into ``out_dir`` (``<name>.png`` and ``<name>.pdf``).
+
+    Parameters
+    ----------
+    runs : DataFrame
+        Finished runs (``task, model, activation`` and metric columns; ``attr_*`` columns for
+        attribution panels).
+    out_dir : str or Path
+        Folder for the files (created).
+    paper : DataFrame, optional
+        :func:`toolkit.report.paper.paper_values`, drawn as red diamonds.
+    ttest_table : DataFrame, optional
+        :func:`toolkit.report.ttests.ttests`, for the p-values of the modified panels.
+    client : distributed.Client, optional
+        Draw the figures in parallel on its workers (they share ``out_dir``'s file system).
+
+    Returns
+    -------
+    list of FigureFile
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paper = (
+        paper
+        if paper is not None
+        else pd.DataFrame(columns=["task", "figure", "metric", "model", "activation", "value"])
+    )
+    written, jobs = [], []
+    for task in sorted(runs["task"].dropna().unique()):
+        sub = runs[runs["task"] == task]
+        tp = paper[paper["task"] == task]
+        for name, title, caption, draw in _plans(task, sub, tp, ttest_table):
+            png, pdf = out_dir / f"{name}.png", out_dir / f"{name}.pdf"
+            written.append(FigureFile(name, title, caption, png, pdf))
+            jobs.append((draw, png, pdf))
+    if client is not None and len(jobs) > 1:
+        client.gather([client.submit(_save, *job, pure=False) for job in jobs])
+    else:
+        for job in jobs:
+            _save(*job)
+    return written
+
+
+def _save(draw, png: Path, pdf: Path) -> None:
+    fig = draw()
+    fig.savefig(png, dpi=110)
+    fig.savefig(pdf)
+
+
+def _plans(task, runs, paper, ttest_table):
+    models = _ordered(runs["model"].dropna().unique(), MODELS)
+    acts = _ordered(runs["activation"].dropna().unique(), ACTIVATIONS)
+    main = [a for a in acts if a not in _MODIFIED and a not in _ABLATION] or acts
+    plans = []
+    for metric, label, what in (
+        ("match_fraction", "match fraction", "ground-truth motifs"),
+        ("match_any", "match any JASPAR", "any JASPAR motif"),
+    ):
+        if runs[metric].notna().any():
+            ref = _paper_lookup(paper, metric, _PAPER_FIGURES[metric])
+            plans.append(
+                (
+                    f"{task}_{metric}",
+                    f"{task}: first-layer filters matching {what}",
+                    f"Fraction of first-layer filters with a Tomtom hit (E < 0.1) to {what}, per "
+                    f"trial; one panel per model (Fig. 1c layout). Red diamonds: the paper's medians.",
+                    lambda m=metric, lab=label, r=ref: _panel_grid(
+                        runs, models, [(m, lab)], main, r
+                    ),
+                )
+            )
+    ref = _paper_lookup(paper, "auroc", _PAPER_FIGURES["auroc"])
+    plans.append(
+        (
+            f"{task}_classification",
+            f"{task}: test AUROC and AUPR",
+            "Test-set AUROC (top) and AUPR (bottom, trapezoidal), class-averaged, per trial.",
+            lambda: _panel_grid(
+                runs,
+                models,
+                [("auroc", "AUROC"), ("aupr", "AUPR")],
+                acts,
+                {"auroc": ref.get("auroc", {})},
+            ),
+        )
+    )
+    if runs["match_fraction"].notna().any() and set(acts) & _MODIFIED:
+        ref = _paper_lookup(paper, "match_fraction", ("modified activations",))
+        plans.append(
+            (
+                f"{task}_modified",
+                f"{task}: original vs modified activations",
+                "Match fraction of each original activation (grey) beside its modified version "
+                "(blue: shift+scale, exp_relu); p: two-sample t-test. Red diamonds: the paper's medians.",
+                lambda r=ref: _modified(runs, models, r, ttest_table),
+            )
+        )
+    if runs["match_fraction"].notna().any() and set(acts) & _ABLATION:
+        ref = _paper_lookup(paper, "match_fraction", ("ablation",))
+        plans.append(
+            (
+                f"{task}_ablation",
+                f"{task}: ablation of the modified activations",
+                "Match fraction for the original, shift-only, scale-only and shift+scale variant of "
+                "each activation. Red diamonds: the paper's medians.",
+                lambda r=ref: _ablation(runs, models, r),
+            )
+        )
+    attr = [
+        c
+        for c in runs.columns
+        if c.startswith("attr_") and c.endswith("_auroc") and runs[c].notna().any()
+    ]
+    if attr:
+        plans.append(
+            (
+                f"{task}_attribution",
+                f"{task}: attribution quality per method",
+                "Per-sequence AUROC of each attribution map against the ground-truth motif "
+                "positions, averaged per trial; one panel per model (rows) and method (columns).",
+                lambda: _attribution(runs, models, acts, attr),
+            )
+        )
+    return plans
+
+
+def _panel_grid(runs, models, metrics, acts, ref):
+    fig = _figure(len(metrics), len(models), len(acts))
+    axes = fig.subplots(len(metrics), len(models), squeeze=False, sharey="row")
+    for i, (metric, label) in enumerate(metrics):
+        for j, model in enumerate(models):
+            cell = runs[runs["model"] == model]
+            present = [a for a in acts if (cell["activation"] == a).any()]
+            data = [
+                cell.loc[cell["activation"] == a, metric].dropna().to_numpy(float) for a in present
+            ]
+            marks = [ref.get(metric, {}).get((model, a)) for a in present]
+            _boxes(axes[i, j], data, present, marks)
+            if i == 0:
+                axes[i, j].set_title(_model_label(model))
+            if j == 0:
+                axes[i, j].set_ylabel(label)
+    return fig
+
+
+def _modified(runs, models, ref, ttest_table):
+    fig = _figure(1, len(models), 8)
+    axes = fig.subplots(1, len(models), squeeze=False, sharey=True)[0]
+    for ax, model in zip(axes, models, strict=True):
+        cell = runs[runs["model"] == model]
+        labels, data, marks, colors, pairs = [], [], [], [], []
+        for original, modified in MODIFIED_PAIRS:
+            if not (cell["activation"] == modified).any():
+                continue
+            pairs.append((len(labels), original, modified))
+            for act, color in ((original, "0.75"), (modified, "tab:blue")):
+                labels.append(act)
+                data.append(
+                    cell.loc[cell["activation"] == act, "match_fraction"].dropna().to_numpy(float)
+                )
+                marks.append(ref.get("match_fraction", {}).get((model, act)))
+                colors.append(color)
+        _boxes(ax, data, labels, marks, colors)
+        for pos, original, modified in pairs:
+            p = _p_value(ttest_table, runs, model, original, modified)
+            if p is not None:
+                ax.text(pos + 1.5, 1.04, f"p={p:.2g}", ha="center", va="bottom", fontsize=7)
+        ax.set_ylim(-0.05, 1.15)
+        ax.set_title(_model_label(model), pad=14)
+    axes[0].set_ylabel("match fraction")
+    return fig
+
+
+def _ablation(runs, models, ref):
+    fig = _figure(len(models), len(ABLATION_BASES), 4)
+    axes = fig.subplots(len(models), len(ABLATION_BASES), squeeze=False, sharey=True)
+    for i, model in enumerate(models):
+        cell = runs[runs["model"] == model]
+        for j, base in enumerate(ABLATION_BASES):
+            acts = [
+                a
+                for a in (base, f"shift_{base}", f"scale_{base}", f"shift_scale_{base}")
+                if (cell["activation"] == a).any()
+            ]
+            data = [
+                cell.loc[cell["activation"] == a, "match_fraction"].dropna().to_numpy(float)
+                for a in acts
+            ]
+            marks = [ref.get("match_fraction", {}).get((model, a)) for a in acts]
+            labels = [
+                {
+                    base: "original",
+                    f"shift_{base}": "shift",
+                    f"scale_{base}": "scale",
+                    f"shift_scale_{base}": "shift+scale",
+                }[a]
+                for a in acts
+            ]
+            _boxes(axes[i, j], data, labels, marks)
+            axes[i, j].set_title(f"{_model_label(model)}, {base}", fontsize=9)
+        axes[i, 0].set_ylabel("match fraction")
+    return fig
+
+
+def _attribution(runs, models, acts, columns):
+    fig = _figure(len(models), len(columns), len(acts))
+    axes = fig.subplots(len(models), len(columns), squeeze=False, sharey=True)
+    for i, model in enumerate(models):
+        cell = runs[runs["model"] == model]
+        present = [a for a in acts if (cell["activation"] == a).any()]
+        for j, column in enumerate(columns):
+            data = [
+                cell.loc[cell["activation"] == a, column].dropna().to_numpy(float) for a in present
+            ]
+            _boxes(axes[i, j], data, present, [None] * len(present))
+            axes[i, j].set_title(f"{_model_label(model)}: {column[5:-6]}", fontsize=9)
+        axes[i, 0].set_ylabel("attribution AUROC")
+    return fig
+
+
+def _boxes(ax, data, labels, marks, colors=None):
+    keep = [k for k, d in enumerate(data) if len(d)]
+    positions = np.arange(1, len(data) + 1)
+    if keep:
+        parts = ax.boxplot(
+            [data[k] for k in keep],
+            positions=positions[keep],
+            widths=0.6,
+            showfliers=False,
+            patch_artist=True,
+            medianprops={"color": "black"},
+        )
+        for k, box in zip(keep, parts["boxes"], strict=True):
+            box.set_facecolor(colors[k] if colors else "0.85")
+    rng = np.random.default_rng(0)
+    for pos, values in zip(positions, data, strict=True):
+        if len(values):
+            ax.scatter(
+                pos + rng.uniform(-0.15, 0.15, len(values)),
+                values,
+                s=6,
+                color="0.2",
+                alpha=0.6,
+                zorder=3,
+                linewidths=0,
+            )
+    for pos, mark in zip(positions, marks, strict=True):
+        if mark is not None:
+            ax.scatter([pos], [mark], marker="D", s=28, color="tab:red", zorder=4)
+    ax.set_xticks(
+        positions,
+        [_LABELS.get(x, x.replace("shift_scale_", "mod-")) for x in labels],
+        rotation=60,
+        ha="right",
+        fontsize=8,
+    )
+    ax.set_xlim(0.4, len(data) + 0.6)
+    ax.grid(axis="y", alpha=0.3)
+
+
+def _figure(rows, cols, n_boxes):
+    from matplotlib.figure import Figure
+
+    width = min(4.5 * 4, max(2.6, 0.38 * n_boxes + 1.0) * cols)
+    return Figure(figsize=(width, 2.9 * rows), layout="constrained")
+
+
+def _paper_lookup(paper, metric, figures_):
+    rows = paper[(paper["metric"] == metric) & paper["figure"].isin(figures_)]
+    return {metric: {(r.model, r.activation): float(r.value) for r in rows.itertuples()}}
+
+
+def _p_value(ttest_table, runs, model, original, modified):
+    if ttest_table is None or not len(ttest_table):
+        return None
+    hit = ttest_table[
+        (ttest_table["model"] == model)
+        & (ttest_table["original"] == original)
+        & (ttest_table["modified"] == modified)
+        & (ttest_table["metric"] == "match_fraction")
+        & (ttest_table["task"].isin(runs["task"].unique()))
+    ]
+    if hit.empty or pd.isna(hit["p_value"].iloc[0]):
+        return None
+    return float(hit["p_value"].iloc[0])
+
+
+def _ordered(names, known):
+    names = [str(n) for n in names]
+    return [n for n in known if n in names] + sorted(n for n in names if n not in known)
+
+
+def _model_label(model: str) -> str:
+    return (
+        model.upper()
+        .replace("CNN-DEEP", "CNN-deep")
+        .replace("-LOG", "-log")
+        .replace("CNN-LOCAL", "CNN-local")
+        .replace("CNN-DIST", "CNN-dist")
+    )

@@ -1,0 +1,109 @@
+"""The paper's tables: ``mean+/-std`` over trials per ``{model}_{activation}`` row.
+
+Formatted as the original scripts wrote them (spec §5.4 "TSV"): tab-separated, header
+``model<TAB>AUROC<TAB>AUPR`` (classification) or ``model<TAB>match JASPAR<TAB>match ground
+truth`` (filters), each cell ``%.3f+/-%.3f`` of numpy's nanmean and nanstd (ddof 0). Task 3
+records add an attribution table (``{method} AUROC``, ``{method} AUPR``). Each table comes
+with its statistics (means, stds, trial counts) for a Parquet twin.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+_CLASSIFICATION = (("AUROC", "auroc"), ("AUPR", "aupr"))
+_FILTERS = (("match JASPAR", "match_any"), ("match ground truth", "match_fraction"))
+
+
+@dataclass
+class Table:
+    """One paper table: the TSV text and its numbers."""
+
+    name: str
+    title: str
+    tsv: str
+    stats: pd.DataFrame  # cell, model, activation, n_trials, <col>_mean, <col>_std, ...
+    columns: list[tuple[str, str]]  # (header label, column of stats without _mean/_std)
+
+
+def paper_tables(runs: pd.DataFrame, order: list[tuple[str, str]]) -> list[Table]:
+    """The tables of every task present in ``runs`` (finished runs only).
+
+    Parameters
+    ----------
+    runs : DataFrame
+        Finished runs (``status == 'done'``) with the columns of ``toolkit.report.rows`` and
+        the ``attr_{method}_{metric}`` columns of :func:`toolkit.report.attribution.expand_attribution`.
+    order : list of (model, activation)
+        Row order (see :func:`toolkit.report.order.cell_order`).
+
+    Returns
+    -------
+    list of Table
+        ``{task}_classification_performance``, ``{task}_filter_results`` (when the runs have
+        match statistics) and ``{task}_attribution_performance`` (when they have attribution
+        scores), per task in sorted order.
+    """
+    tables = []
+    for task in sorted(runs["task"].dropna().unique()):
+        sub = runs[runs["task"] == task]
+        specs = [("classification_performance", "classification performance", _CLASSIFICATION)]
+        if sub["match_fraction"].notna().any():
+            specs.append(("filter_results", "first-layer filters matching JASPAR", _FILTERS))
+        attr = [
+            (f"{c[5:].rsplit('_', 1)[0]} {c.rsplit('_', 1)[1].upper()}", c)
+            for c in sub.columns
+            if c.startswith("attr_") and sub[c].notna().any()
+        ]
+        if attr:
+            specs.append(
+                ("attribution_performance", "attribution AUROC/AUPR per method", tuple(attr))
+            )
+        for suffix, title, columns in specs:
+            stats = _mean_std(sub, [c for _, c in columns], order)
+            lines = ["\t".join(["model", *(label for label, _ in columns)])]
+            for _, row in stats.iterrows():
+                cells = [f"{row[c + '_mean']:.3f}+/-{row[c + '_std']:.3f}" for _, c in columns]
+                lines.append("\t".join([row["cell"], *cells]))
+            tables.append(
+                Table(
+                    f"{task}_{suffix}",
+                    f"{task}: {title}",
+                    "\n".join(lines) + "\n",
+                    stats,
+                    list(columns),
+                )
+            )
+    return tables
+
+
+def _mean_std(runs: pd.DataFrame, columns: list[str], order: list[tuple[str, str]]) -> pd.DataFrame:
+    rows = []
+    groups = dict(list(runs.groupby(["model", "activation"], sort=False)))
+    for model, activation in order:
+        cell = groups.get((model, activation))
+        if cell is None or cell.empty:
+            continue
+        row = {
+            "cell": f"{model}_{activation}",
+            "model": model,
+            "activation": activation,
+            "n_trials": len(cell),
+        }
+        for c in columns:
+            values = cell[c].to_numpy(dtype=float) if c in cell else np.full(len(cell), np.nan)
+            finite = values[~np.isnan(values)]
+            row[c + "_mean"] = float(finite.mean()) if len(finite) else float("nan")
+            row[c + "_std"] = float(finite.std()) if len(finite) else float("nan")
+        rows.append(row)
+    columns_out = [
+        "cell",
+        "model",
+        "activation",
+        "n_trials",
+        *[f"{c}_{s}" for c in columns for s in ("mean", "std")],
+    ]
+    return pd.DataFrame(rows, columns=columns_out)
