@@ -153,7 +153,7 @@ def _split_bounds(n_seq: int, split: Sequence[float]) -> np.ndarray:
 
 
 def _resolve_motifs(
-    pfm: str | os.PathLike | Sequence[JasparMotif] | None, release: str
+    pfm: str | os.PathLike | Sequence[JasparMotif] | None, release: str, source: str = "task1"
 ) -> tuple[list[JasparMotif], str, str]:
     """(motifs, short source for errors, provenance string for the file attributes)."""
     if pfm is None:
@@ -167,15 +167,21 @@ def _resolve_motifs(
         return motifs, str(path), f"file {path.name} sha256={digest}"
     motifs = list(pfm)
     if not motifs or not all(isinstance(m, JasparMotif) for m in motifs):
-        raise InputError("task1", "pfm", "expected a PFM path, None or a list of JasparMotif")
+        raise InputError(source, "pfm", "expected a PFM path, None or a list of JasparMotif")
     source = motifs[0].source or "motif list"
     return motifs, source, f"motif list from {source}"
 
 
 def _validate(
-    output: Path, n_seq: int, seq_length: int, seed: int, split, num_plot_draws: int
+    output: Path,
+    n_seq: int,
+    seq_length: int,
+    seed: int,
+    split,
+    num_plot_draws: int,
+    source: str = "task1",
 ) -> tuple[float, float, float]:
-    src = "task1"
+    src = source
     if output.is_dir():
         raise InputError(output, "output", "is a directory; expected an .h5 file path")
     for name, value, low in (
