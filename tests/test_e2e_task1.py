@@ -98,7 +98,7 @@ def test_changed_parameters_never_overwrite_records(tiny_sweep, reference_data, 
 def test_status_view(tiny_sweep, capsys):
     _, results, _ = tiny_sweep
     assert main(["status", str(results)]) == 0
-    assert "2 done, 0 failed, 0 pending" in capsys.readouterr().out
+    assert "2 done, 0 running, 0 pending, 0 failed, 0 missing, 2 total" in capsys.readouterr().out
 
 
 def test_a_failing_run_is_recorded_and_retried_alone(tmp_path, reference_data, monkeypatch, capsys):

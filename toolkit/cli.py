@@ -56,8 +56,31 @@ def _parser() -> argparse.ArgumentParser:
     summ.add_argument("results", type=Path)
     summ.set_defaults(func=_cmd_summarize)
 
-    status = sub.add_parser("status", help="done / failed / pending runs of a results folder")
+    submit = sub.add_parser("submit", help="submit a sweep as array jobs (Slurm through submitit)")
+    submit.add_argument("config", type=Path)
+    submit.add_argument("--cluster", choices=("slurm", "local", "debug"), default="slurm")
+    submit.add_argument("--profile", default=None,
+                        help="name in slurm/profiles/ or a YAML path (default: 1 CPU, 4 GB, 2 h)")
+    submit.add_argument("--results", type=Path, default=None,
+                        help="results folder (default: results/<config name>)")
+    submit.add_argument("--dry-run", action="store_true",
+                        help="print the run list and the sbatch script; submit nothing")
+    _add_wait_arguments(submit)
+    submit.set_defaults(func=_cmd_submit)
+
+    retry = sub.add_parser("retry", help="resubmit the failed and missing runs of a sweep")
+    retry.add_argument("results", type=Path)
+    retry.add_argument("--cluster", choices=("slurm", "local", "debug"), default=None,
+                       help="default: the cluster of the last submission")
+    retry.add_argument("--profile", default=None,
+                       help="default: the profile of the last submission")
+    _add_wait_arguments(retry)
+    retry.set_defaults(func=_cmd_retry)
+
+    status = sub.add_parser("status", help="done / running / pending / failed runs of a sweep")
     status.add_argument("results", type=Path)
+    status.add_argument("--watch", type=float, default=None, metavar="SECONDS",
+                        help="refresh every SECONDS until nothing is running or pending")
     status.set_defaults(func=_cmd_status)
     rep = sub.add_parser("report", help="the Dask report: tables, t-tests, figures, HTML")
     rep.add_argument("results", type=Path, help="a sweep's results folder, or a folder of them")
@@ -72,6 +95,13 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--no-progress", action="store_true")
     rep.set_defaults(func=_cmd_report)
     return parser
+
+
+def _add_wait_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--wait", action="store_true",
+                        help="wait until every submitted run is done or failed")
+    parser.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+                        help="with --wait: give up after SECONDS (exit code 3)")
 
 
 def _cmd_data_task1(args: argparse.Namespace) -> int:
@@ -112,11 +142,127 @@ def _cmd_summarize(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_status(args: argparse.Namespace) -> int:
-    from toolkit.status import status
+def _cmd_submit(args: argparse.Namespace) -> int:
+    from toolkit.cluster.profile import load_profile
+    from toolkit.cluster.submit import dry_run_script, pack, validate_for_cluster
+    from toolkit.config import load_config
+    from toolkit.sweep import plan, prepare_sweep
 
-    print(status(args.results))
+    config = load_config(args.config)
+    profile = load_profile(args.profile)
+    results = (args.results or Path("results") / config.name).resolve()
+    specs = config.run_specs(results)
+    todo, done = plan(specs, results)
+    if args.dry_run:
+        n_elements = len(pack(todo, profile.runs_per_element))
+        print(f"{config.name}: {len(specs)} runs, {len(done)} done, {len(todo)} to submit in "
+              f"{n_elements} element(s) of up to {profile.runs_per_element} run(s)")
+        for spec in specs:
+            print(f"  {'done' if spec.name in done else 'submit'}  {spec.name}  seed={spec.seed}  "
+                  f"[{spec.spec_hash}]")
+        if todo and args.cluster == "slurm":
+            print("\n# sbatch script of the first array:")
+            print(dry_run_script(profile, config.name, results, min(n_elements, 1000)))
+        return 0
+    validate_for_cluster(profile, args.cluster)  # impossible requests fail before any compute
+    prepare_sweep(config, specs, todo, results)
+    return _submit_and_report(specs, todo, results, config.name, args.cluster, profile, args)
+
+
+def _cmd_retry(args: argparse.Namespace) -> int:
+    import json
+
+    from toolkit.cluster.profile import Profile, load_profile
+    from toolkit.cluster.submit import submissions
+    from toolkit.config import RunSpec
+    from toolkit.status import sweep_status
+
+    report = sweep_status(args.results)
+    if report is None:
+        raise InputError(args.results, "sweep.json", "not a results folder (no sweep.json)")
+    sweep = json.loads((args.results / "sweep.json").read_text())
+    last = (submissions(args.results) or [{}])[-1]
+    cluster = args.cluster or last.get("cluster", "slurm")
+    if args.profile:
+        profile = load_profile(args.profile)
+    else:
+        profile = Profile(**last["profile"]) if "profile" in last else Profile()
+    again = set(report.unfinished())
+    specs = [RunSpec.from_dict(r) for r in sweep["runs"]]
+    todo = [s for s in specs if s.name in again]
+    if not todo:
+        print(f"{report.name}: nothing to retry ({', '.join(f'{v} {k}' for k, v in report.counts().items())})")
+        return 0
+    return _submit_and_report(specs, todo, args.results.resolve(), report.name, cluster, profile, args)
+
+
+def _submit_and_report(specs, todo, results, name, cluster, profile, args) -> int:
+    from toolkit.cluster.submit import submit
+    from toolkit.summary import summary
+
+    out = submit(specs, todo, results, name, cluster=cluster, profile=profile)
+    if not todo:
+        print(f"{name}: all {len(specs)} runs are done; nothing submitted")
+        summary(results)
+        return 0
+    jobs = sorted({j.split("_")[0] for j in out.job_ids})
+    print(f"{name}: submitted {len(todo)} run(s) in {out.elements} element(s) to {cluster}"
+          + (f" as job(s) {', '.join(jobs)}" if cluster == "slurm" else "")
+          + f"; {len(out.already_done)} already done")
+    print(f"  status: expact status {results}")
+    if cluster != "slurm" or args.wait:
+        if cluster == "slurm" and not _wait(results, args.timeout):
+            return 3
+        from toolkit.status import status, sweep_status
+
+        summary(results)
+        print(status(results))
+        report = sweep_status(results)
+        return 1 if report and report.counts()["failed"] else 0
     return 0
+
+
+def _wait(results: Path, timeout: float | None, interval: float = 5.0) -> bool:
+    """Poll the sweep's status (one squeue + one sacct per poll) with a progress bar."""
+    import time
+
+    from tqdm.auto import tqdm
+
+    from toolkit.status import sweep_status
+
+    start = time.time()
+    report = sweep_status(results)
+    with tqdm(total=len(report.runs), desc="runs finished", unit="run") as bar:
+        while True:
+            report = sweep_status(results)
+            counts = report.counts()
+            bar.n = counts["done"] + counts["failed"]
+            bar.set_postfix(running=counts["running"], pending=counts["pending"],
+                            failed=counts["failed"])
+            bar.refresh()
+            if not report.active():
+                return True
+            if timeout is not None and time.time() - start > timeout:
+                print(f"expact: gave up waiting after {timeout:.0f} s; the jobs keep running "
+                      f"(see: expact status {results})", file=sys.stderr)
+                return False
+            time.sleep(interval)
+
+
+def _cmd_status(args: argparse.Namespace) -> int:
+    import time
+
+    from toolkit.status import status, sweep_status
+
+    while True:
+        print(status(args.results), flush=True)
+        if args.watch is None:
+            return 0
+        report = sweep_status(args.results, query_slurm=True)
+        if report is None or not report.active():
+            return 0
+        time.sleep(args.watch)
+        print()
 
 
 def _cmd_report(args: argparse.Namespace) -> int:

@@ -1,32 +1,131 @@
-"""A text status view of a results folder: done, failed and pending runs."""
+"""Status of a sweep: done / running / pending / failed / missing runs.
+
+Run folders say what finished (``record.json``), what failed inside Python (``error.json``)
+and what is running (``running.json``); Slurm says what is queued and which elements died
+without a word (time-out, out of memory, cancelled). One ``squeue`` and one ``sacct`` call per
+refresh, whatever the number of runs.
+"""
 
 from __future__ import annotations
 
 import json
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from toolkit.records import RECORD_NAME
+from toolkit.records import read_record
+
+STATES = ("done", "running", "pending", "failed", "missing")
 
 
-def status(results_dir: str | Path) -> str:
-    """Counts of done / failed / pending runs, and each failure's error line and log path."""
+@dataclass
+class RunStatus:
+    name: str
+    state: str
+    reason: str = ""
+    log: str = ""
+    error_tail: list[str] = field(default_factory=list)
+    job: str = ""
+
+
+@dataclass
+class SweepStatus:
+    name: str
+    task: str
+    runs: list[RunStatus]
+
+    def counts(self) -> Counter:
+        return Counter(r.state for r in self.runs)
+
+    def unfinished(self) -> list[str]:
+        """Runs neither done nor queued/running: what ``retry`` resubmits."""
+        return [r.name for r in self.runs if r.state in ("failed", "missing")]
+
+    def active(self) -> bool:
+        return any(r.state in ("running", "pending") for r in self.runs)
+
+
+def sweep_status(results_dir: str | Path, query_slurm: bool = True) -> SweepStatus | None:
+    """The state of every run of the sweep in ``results_dir`` (None if there is no sweep)."""
+    from toolkit.cluster.submit import submissions
+
     results_dir = Path(results_dir)
     sweep_file = results_dir / "sweep.json"
     if not sweep_file.exists():
-        return f"{results_dir}: no sweep.json (not a results folder, or nothing started yet)"
+        return None
     sweep = json.loads(sweep_file.read_text())
-    done, failed, pending = [], [], []
+    # the newest submission holding a run decides its queue state
+    element_of: dict[str, dict] = {}
+    slurm_jobs = []
+    for entry in submissions(results_dir):
+        for element in entry["elements"]:
+            for name in element["runs"]:
+                element_of[name] = element | {"cluster": entry["cluster"]}
+            if entry["cluster"] == "slurm":
+                slurm_jobs.append(element["job"].split("_")[0])
+    states: dict[str, str] = {}
+    if query_slurm and slurm_jobs:
+        from toolkit.cluster import slurm
+
+        if slurm.available():
+            states = slurm.job_states(sorted(set(slurm_jobs)))
+
+    runs = []
     for run in sweep["runs"]:
-        run_dir = results_dir / "runs" / run["name"]
-        if (run_dir / RECORD_NAME).exists():
-            done.append(run["name"])
+        name = run["name"]
+        run_dir = results_dir / "runs" / name
+        record = read_record(run_dir)
+        element = element_of.get(name, {})
+        job = element.get("job", "")
+        job_state = states.get(job, "")
+        log = str(run_dir / "run.log")
+        if record is not None and record.get("spec", {}).get("spec_hash") == run["spec_hash"]:
+            runs.append(RunStatus(name, "done", job=job))
+        elif job_state in ("RUNNING", "COMPLETING"):
+            state = "running" if (run_dir / "running.json").exists() else "pending"
+            runs.append(RunStatus(name, state, reason=f"element {job} running", log=log, job=job))
+        elif job_state in ("PENDING", "REQUEUED", "CONFIGURING", "SUSPENDED"):
+            runs.append(RunStatus(name, "pending", reason=f"element {job} {job_state.lower()}",
+                                  log=log, job=job))
         elif (run_dir / "error.json").exists():
-            failed.append(run["name"])
+            error = json.loads((run_dir / "error.json").read_text())
+            tail = error.get("traceback", "").strip().splitlines()[-3:]
+            runs.append(RunStatus(name, "failed", reason=error.get("error", ""), log=log,
+                                  error_tail=tail, job=job))
+        elif element and job_state:
+            # the element ended (time-out, OOM, cancelled, node failure) before this run did
+            tail = _tail(Path(element["log"]), 3)
+            runs.append(RunStatus(name, "failed", reason=f"element {job} {job_state}",
+                                  log=element["log"], error_tail=tail, job=job))
+        elif element and element["cluster"] == "slurm":
+            # just submitted (sacct lags a few seconds) or Slurm not reachable from here
+            runs.append(RunStatus(name, "pending", reason=f"element {job}: no state from Slurm yet",
+                                  log=log, job=job))
         else:
-            pending.append(run["name"])
-    lines = [f"{sweep['name']} ({sweep['task']}): {len(done)} done, {len(failed)} failed, "
-             f"{len(pending)} pending, {len(sweep['runs'])} total"]
-    for name in failed:
-        error = json.loads((results_dir / "runs" / name / "error.json").read_text())
-        lines.append(f"  FAILED {name}: {error['error']}  (log: {results_dir / 'runs' / name / 'run.log'})")
+            runs.append(RunStatus(name, "missing", reason="not submitted"))
+    return SweepStatus(sweep["name"], sweep["task"], runs)
+
+
+def status(results_dir: str | Path) -> str:
+    """A text view: counts per state, then each failed run with its log and last error lines."""
+    report = sweep_status(results_dir)
+    if report is None:
+        return f"{results_dir}: no sweep.json (not a results folder, or nothing started yet)"
+    counts = report.counts()
+    lines = [f"{report.name} ({report.task}): " + ", ".join(f"{counts[s]} {s}" for s in STATES)
+             + f", {len(report.runs)} total"]
+    for run in report.runs:
+        if run.state == "running":
+            lines.append(f"  running {run.name} ({run.reason}; log: {run.log})")
+    for run in report.runs:
+        if run.state == "failed":
+            lines.append(f"  FAILED {run.name}: {run.reason}  (log: {run.log})")
+            lines.extend(f"      {line}" for line in run.error_tail)
     return "\n".join(lines)
+
+
+def _tail(path: Path, n: int) -> list[str]:
+    try:
+        return path.read_text(errors="replace").strip().splitlines()[-n:]
+    except OSError:
+        return []

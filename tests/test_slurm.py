@@ -1,0 +1,174 @@
+"""Array jobs on a real Slurm (slurm/slurm-up.sh: slurmctld, slurmd, slurmdbd on localhost).
+
+jobs/test.sh starts the daemons before pytest and stops them after; these tests skip when no
+Slurm answers, unless EXPACT_REQUIRE_SLURM=1 (set by jobs/test.sh), where that is a failure.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from toolkit.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slurm
+
+
+@pytest.fixture(scope="module")
+def slurm():
+    try:
+        ok = subprocess.run(["sinfo", "-h"], capture_output=True, timeout=10).returncode == 0
+    except (FileNotFoundError, subprocess.TimeoutExpired):
+        ok = False
+    if not ok:
+        if os.environ.get("EXPACT_REQUIRE_SLURM") == "1":
+            pytest.fail("no Slurm answers (run slurm/slurm-up.sh as root)")
+        pytest.skip("no Slurm on this machine (slurm/slurm-up.sh starts one)")
+    return True
+
+
+def _config(tmp_path: Path, reference_data: Path, name="tiny", **over) -> Path:
+    config = {
+        "task": "task1",
+        "name": name,
+        "models": ["cnn-deep"],
+        "activations": ["relu", "exponential"],
+        "trials": 1,
+        "data": {"generate": {"n_seq": 300, "pfm": str(reference_data / "pfm_vertebrates.txt")}},
+        "train": {"epochs": 2},
+        "filters": {"logos": False},
+        "tomtom": {"target": str(reference_data / "JASPAR_CORE_2016_vertebrates.meme")},
+    } | over
+    path = tmp_path / "sweep.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def _submissions(results: Path) -> list[dict]:
+    return json.loads((results / "slurm" / "submissions.json").read_text())
+
+
+def test_sweep_with_a_hostile_name_runs_as_an_array_and_resubmission_skips_it(
+        slurm, tmp_path, reference_data, capsys):
+    canary = tmp_path / "injected"
+    name = f'evil $(touch {canary}) "double" \'single\' `touch {canary}` spaces'
+    config = _config(tmp_path, reference_data, name=name)
+    results = tmp_path / "results"
+    code = main(["submit", str(config), "--profile", "localhost", "--results", str(results),
+                 "--wait", "--timeout", "600"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert not canary.exists()
+    assert "2 done, 0 running, 0 pending, 0 failed, 0 missing" in out
+    for run in ("cnn-deep_relu_0", "cnn-deep_exponential_0"):
+        record = json.loads((results / "runs" / run / "record.json").read_text())
+        assert record["slurm"]["SLURM_ARRAY_JOB_ID"] or record["slurm"]["SLURM_JOB_ID"]
+        assert f"run {run} starts" in (results / "runs" / run / "run.log").read_text()
+    (entry,) = _submissions(results)
+    assert len(entry["elements"]) == 1  # both runs packed into one element (runs_per_element 2)
+    assert json.loads((results / "sweep.json").read_text())["name"] == name
+
+    assert main(["submit", str(config), "--profile", "localhost", "--results", str(results)]) == 0
+    assert "nothing submitted" in capsys.readouterr().out
+    assert len(_submissions(results)) == 1
+    assert (results / "summary" / "task1_filter_results.tsv").exists()
+
+
+def test_a_failing_run_is_isolated_reported_and_retried_alone(
+        slurm, tmp_path, reference_data, monkeypatch, capsys):
+    config = _config(tmp_path, reference_data)
+    results = tmp_path / "results"
+    monkeypatch.setenv("EXPACT_FAULT_INJECT", "*_relu_*")  # exported to the job by sbatch
+    code = main(["submit", str(config), "--profile", "localhost", "--results", str(results),
+                 "--wait", "--timeout", "600"])
+    assert code == 1
+    assert main(["status", str(results)]) == 0
+    out = capsys.readouterr().out
+    assert "1 done, 0 running, 0 pending, 1 failed" in out
+    assert "FAILED cnn-deep_relu_0: RuntimeError('fault injected" in out
+    assert str(results / "runs" / "cnn-deep_relu_0" / "run.log") in out
+    assert (results / "runs" / "cnn-deep_exponential_0" / "record.json").exists()
+
+    monkeypatch.delenv("EXPACT_FAULT_INJECT")
+    done = results / "runs" / "cnn-deep_exponential_0" / "record.json"
+    before = done.stat().st_mtime_ns
+    assert main(["retry", str(results), "--wait", "--timeout", "600"]) == 0
+    out = capsys.readouterr().out
+    assert "submitted 1 run(s)" in out and "2 done" in out
+    assert done.stat().st_mtime_ns == before
+    assert _submissions(results)[-1]["elements"][0]["runs"] == ["cnn-deep_relu_0"]
+
+
+def test_preempted_element_is_requeued_and_resumes_from_its_checkpoint(
+        slurm, tmp_path, reference_data):
+    config = _config(tmp_path, reference_data, activations=["exponential"],
+                     data={"generate": {"n_seq": 2000,
+                                        "pfm": str(reference_data / "pfm_vertebrates.txt")}},
+                     train={"epochs": 25, "patience": 25})
+    results = tmp_path / "results"
+    assert main(["submit", str(config), "--profile", "localhost", "--results", str(results)]) == 0
+    run = results / "runs" / "cnn-deep_exponential_0"
+    state = run / "checkpoint" / "state.json"
+    deadline = time.time() + 300
+    while not (state.exists() and json.loads(state.read_text())["epoch"] >= 3):
+        assert time.time() < deadline, "training did not reach epoch 3"
+        time.sleep(1)
+    # a job in the higher-priority partition needs both cores: Slurm preempts ours (USR2)
+    subprocess.run(["sbatch", "-p", "urgent", "-c", "2", "--mem=100M", "--wrap", "sleep 3"],
+                   check=True, capture_output=True)
+    deadline = time.time() + 500
+    while not (run / "record.json").exists():
+        assert time.time() < deadline, (run / "run.log").read_text()
+        time.sleep(3)
+    record = json.loads((run / "record.json").read_text())
+    log = (run / "run.log").read_text()
+    assert "resumed training from epoch" in log
+    resumed_at = int(log.split("resumed training from epoch ")[1].split()[0])
+    assert resumed_at >= 3
+    assert record["epochs_run"] == 25  # the history covers every epoch, before and after
+    assert record["slurm"]["SLURM_RESTART_COUNT"] == "1"
+    assert not (run / "checkpoint").exists()
+
+
+def test_sweep_larger_than_max_array_size_is_split(slurm, tmp_path, reference_data, capsys):
+    env = os.environ | {"SLURM_MAX_ARRAY_SIZE": "3"}
+    subprocess.run(["bash", str(REPO / "slurm" / "slurm-up.sh")], env=env, check=True,
+                   capture_output=True)
+    try:
+        config = _config(tmp_path, reference_data, trials=2)  # 4 runs
+        profile = tmp_path / "unpacked.yaml"
+        profile.write_text(yaml.safe_dump({"partition": "debug", "time_min": 60, "mem_gb": 1,
+                                           "array_parallelism": 2, "runs_per_element": 1}))
+        results = tmp_path / "results"
+        code = main(["submit", str(config), "--profile", str(profile), "--results", str(results),
+                     "--wait", "--timeout", "600"])
+        assert code == 0, capsys.readouterr().out
+        sizes = [len(e["elements"]) for e in _submissions(results)]
+        assert sizes == [3, 1]
+        assert [e["element"] for s in _submissions(results) for e in s["elements"]] == [0, 1, 2, 3]
+        assert len(list(results.glob("runs/*/record.json"))) == 4
+    finally:
+        subprocess.run(["bash", str(REPO / "slurm" / "slurm-up.sh")], check=True,
+                       capture_output=True)
+
+
+def test_impossible_requests_are_rejected_before_submission(slurm, tmp_path, reference_data,
+                                                            capsys):
+    config = _config(tmp_path, reference_data)
+    for key, value, message in (("cpus_per_task", 64, "at most"), ("mem_gb", 4096, "at most"),
+                                ("partition", "nope", "does not exist"),
+                                ("gpus_per_node", 1, "no GPUs")):
+        profile = tmp_path / "bad.yaml"
+        profile.write_text(yaml.safe_dump({key: value}))
+        code = main(["submit", str(config), "--profile", str(profile), "--results",
+                     str(tmp_path / "results")])
+        err = capsys.readouterr().err
+        assert code == 2 and key in err and message in err and "bad.yaml" in err
+    assert not (tmp_path / "results").exists()

@@ -1,0 +1,1 @@
+"""Array jobs through submitit: profiles, packed elements, submission, Slurm state queries."""

@@ -1,0 +1,182 @@
+"""Submit a sweep's unfinished runs as array jobs through submitit.
+
+Runs are packed ``runs_per_element`` to an element; elements are submitted as arrays of at
+most the cluster's MaxArraySize (several submissions when there are more; submitit does
+not split). Every submission is appended to ``<results>/slurm/submissions.json`` so the
+status view and ``retry`` know which array task holds which runs.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from toolkit.cluster.profile import Profile, check_against_cluster
+from toolkit.config import RunSpec
+from toolkit.errors import InputError
+from toolkit.records import write_json
+
+log = logging.getLogger(__name__)
+CLUSTERS = ("slurm", "local", "debug")
+SUBMISSIONS = "submissions.json"
+
+
+@dataclass
+class Submitted:
+    """What one submit call did."""
+
+    job_ids: list[str] = field(default_factory=list)
+    elements: int = 0
+    runs: list[str] = field(default_factory=list)
+    already_done: list[str] = field(default_factory=list)
+    script: str = ""
+    outcomes: list[dict] = field(default_factory=list)  # local/debug: what each element did
+
+
+def job_name(sweep: str) -> str:
+    """A Slurm job name made only of safe characters (the sweep name itself may be anything)."""
+    return "expact-" + (re.sub(r"[^A-Za-z0-9_.-]+", "_", sweep).strip("_") or "sweep")[:40]
+
+
+def slurm_parameters(profile: Profile, name: str) -> dict:
+    """submitit SlurmExecutor parameters of ``profile``."""
+    params = {
+        "job_name": job_name(name),
+        "time": profile.time_min,
+        "mem": f"{int(profile.mem_gb * 1024)}MB",
+        "cpus_per_task": profile.cpus_per_task,
+        "array_parallelism": profile.array_parallelism,
+        "signal_delay_s": profile.signal_delay_s,
+    }
+    for key in ("partition", "account", "qos", "constraint"):
+        if getattr(profile, key):
+            params[key] = getattr(profile, key)
+    if profile.gpus_per_node:
+        params["gpus_per_node"] = profile.gpus_per_node
+    if profile.srun_args:
+        params["srun_args"] = list(profile.srun_args)
+    return params
+
+
+def pack(specs: list[RunSpec], runs_per_element: int) -> list[list[RunSpec]]:
+    """Consecutive groups of ``runs_per_element`` specs (the last may be shorter)."""
+    return [specs[i : i + runs_per_element] for i in range(0, len(specs), runs_per_element)]
+
+
+def chunk(n: int, max_size: int) -> list[range]:
+    """Element index ranges of at most ``max_size`` elements (one array submission each)."""
+    return [range(i, min(i + max_size, n)) for i in range(0, n, max_size)]
+
+
+def dry_run_script(profile: Profile, name: str, results_dir: Path, n_elements: int) -> str:
+    """The sbatch script submitit would submit for the first array of this sweep."""
+    import sys
+
+    from submitit.slurm.slurm import _make_sbatch_string
+
+    params = slurm_parameters(profile, name)
+    if n_elements > 1:
+        params["map_count"] = n_elements
+    command = f"{sys.executable} -u -m submitit.core._submit {results_dir / 'slurm' / 'logs' / '%j'}"
+    return _make_sbatch_string(command=command, folder=results_dir / "slurm" / "logs" / "%j",
+                               **params)
+
+
+def validate_for_cluster(profile: Profile, cluster: str) -> None:
+    """Reject a profile the cluster can never satisfy (call before spending any compute)."""
+    if cluster not in CLUSTERS:
+        raise InputError(None, "cluster", f"expected one of {CLUSTERS}, got {cluster!r}")
+    if cluster == "slurm":
+        from toolkit.cluster import slurm
+
+        check_against_cluster(profile, slurm.partition_limits(profile.partition), profile.name)
+
+
+def submit(
+    specs: list[RunSpec],
+    todo: list[RunSpec],
+    results_dir: str | Path,
+    sweep_name: str,
+    cluster: str = "slurm",
+    profile: Profile | None = None,
+) -> Submitted:
+    """Submit the ``todo`` specs (already planned and prepared) as array jobs.
+
+    Parameters
+    ----------
+    specs, todo : list of RunSpec
+        Every spec of the sweep, and those without a record.
+    cluster : {'slurm', 'local', 'debug'}
+        submitit back-end: Slurm arrays; local subprocesses (waited for); in this process
+        (waited for, a debugger works).
+    """
+    import submitit
+
+    from toolkit.cluster.element import ArrayElement
+
+    if cluster not in CLUSTERS:
+        raise InputError(None, "cluster", f"expected one of {CLUSTERS}, got {cluster!r}")
+    profile = profile or Profile()
+    results_dir = Path(results_dir).resolve()
+    out = Submitted(runs=[s.name for s in todo],
+                    already_done=sorted({s.name for s in specs} - {s.name for s in todo}))
+    if not todo:
+        return out
+    elements = pack(todo, profile.runs_per_element)
+    out.elements = len(elements)
+    folder = results_dir / "slurm" / "logs" / "%j"
+    if cluster == "slurm":
+        from toolkit.cluster import slurm
+
+        validate_for_cluster(profile, cluster)
+        max_size = slurm.max_array_size()
+        if profile.max_array_size:
+            max_size = min(max_size, profile.max_array_size)
+        executor = submitit.SlurmExecutor(folder=folder)
+        executor.update_parameters(**slurm_parameters(profile, sweep_name))
+    else:
+        max_size = len(elements)
+        executor = submitit.AutoExecutor(folder=folder, cluster=cluster)
+        executor.update_parameters(timeout_min=profile.time_min, cpus_per_task=profile.cpus_per_task)
+
+    offset = 0
+    for indices in chunk(len(elements), max_size):
+        with executor.batch():
+            jobs = [executor.submit(ArrayElement(str(results_dir), [s.to_dict() for s in elements[i]]))
+                    for i in indices]
+        entry = {
+            "cluster": cluster,
+            "submitted": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            "profile": profile.to_dict(),
+            "sweep": sweep_name,
+            "elements": [
+                {"element": offset + k, "job": job.job_id,
+                 "runs": [s.name for s in elements[i]],
+                 "log": str(job.paths.stderr)}
+                for k, (i, job) in enumerate(zip(indices, jobs, strict=True))
+            ],
+        }
+        _append_submission(results_dir, entry)
+        out.job_ids.extend(job.job_id for job in jobs)
+        log.info("submitted %d element(s) as %s", len(jobs), jobs[0].job_id.split("_")[0])
+        offset += len(indices)
+        if cluster != "slurm":  # local and debug jobs are waited for here
+            out.outcomes.extend(job.result() for job in jobs)
+    return out
+
+
+def submissions(results_dir: str | Path) -> list[dict]:
+    """Every submission recorded in ``<results>/slurm/submissions.json`` (oldest first)."""
+    path = Path(results_dir) / "slurm" / SUBMISSIONS
+    if not path.exists():
+        return []
+    return json.loads(path.read_text())
+
+
+def _append_submission(results_dir: Path, entry: dict) -> None:
+    path = results_dir / "slurm" / SUBMISSIONS
+    write_json(path, submissions(results_dir) + [entry])
