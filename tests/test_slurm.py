@@ -121,7 +121,8 @@ def test_preempted_element_is_requeued_and_resumes_from_its_checkpoint(
         assert time.time() < deadline, "training did not reach epoch 3"
         time.sleep(1)
     # a job in the higher-priority partition needs both cores: Slurm preempts ours (USR2)
-    subprocess.run(["sbatch", "-p", "urgent", "-c", "2", "--mem=100M", "--wrap", "sleep 3"],
+    subprocess.run(["sbatch", "-p", "urgent", "-c", "2", "--mem=100M", "-o", str(tmp_path / "urgent.out"),
+                    "--wrap", "sleep 3"],
                    check=True, capture_output=True)
     deadline = time.time() + 500
     while not (run / "record.json").exists():
