@@ -36,7 +36,7 @@ class AggregateStats:
     records: int = 0  # record files found
     cached: int = 0  # rows reused from the cache
     read: int = 0  # files read now
-    dropped: int = 0  # cached rows whose record is gone
+    dropped: int = 0  # cached rows not reused: their record changed or is gone
     scheduler: str = "none"  # 'local' / 'slurm' cluster, 'in-process', or 'none'
     partitions: int = 0
     seconds: float = 0.0

@@ -7,6 +7,8 @@ import json
 import pandas as pd
 
 METRICS = ("auroc", "aupr")
+# the paper's order of methods (spec §6); others follow alphabetically
+METHOD_ORDER = ("saliency", "mutagenesis", "ism", "integrated_gradients", "ig", "deepshap", "shap")
 
 
 def expand_attribution(runs: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
@@ -15,8 +17,8 @@ def expand_attribution(runs: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     Returns
     -------
     (DataFrame, list of str)
-        ``runs`` with the new columns (NaN where a run has no such score), and the methods in
-        order of first appearance.
+        ``runs`` with the new columns (NaN where a run has no such score), and the methods
+        (the paper's order: saliency, mutagenesis, integrated gradients, DeepSHAP; then others).
     """
     methods: dict[str, None] = {}
     rows = []
@@ -29,6 +31,12 @@ def expand_attribution(runs: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
         )
     if not methods:
         return runs, []
+    methods = dict.fromkeys(
+        sorted(
+            methods,
+            key=lambda m: (METHOD_ORDER.index(m) if m in METHOD_ORDER else len(METHOD_ORDER), m),
+        )
+    )
     columns = [f"attr_{m}_{k}" for m in methods for k in METRICS]
     extra = pd.DataFrame(rows, index=runs.index, columns=columns, dtype=float)
     return runs.drop(columns=[c for c in columns if c in runs]).join(extra), list(methods)

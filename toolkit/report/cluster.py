@@ -82,8 +82,7 @@ def dask_client(
         "walltime": walltime,
         "python": sys.executable,
         "job_name": "expact-report",
-        "scheduler_options": {"dashboard_address": None},
-        "log_directory": None,
+        "scheduler_options": {"dashboard": False, "dashboard_address": ":0"},
     }
     if interface:
         kwargs["interface"] = interface

@@ -1,0 +1,200 @@
+"""The report's numbers on hand-made records: paper TSVs, t-tests, reproduction check, Task 3."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from report_records import record, write_sweep
+
+from toolkit.report import report
+from toolkit.report.paper import paper_values
+from toolkit.report.reproduction import reproduction_check
+from toolkit.report.ttests import ttests
+
+# (model, activation) -> per-trial (auroc, aupr, match_fraction, match_any); multiples of 1/32
+CELLS = {
+    ("cnn-deep", "relu"): [
+        (0.90, 0.70, 0 / 32, 4 / 32),
+        (0.92, 0.72, 1 / 32, 6 / 32),
+        (0.94, 0.74, 2 / 32, 8 / 32),
+    ],
+    ("cnn-deep", "exponential"): [
+        (0.95, 0.80, 28 / 32, 30 / 32),
+        (0.96, 0.82, 29 / 32, 31 / 32),
+        (0.97, 0.84, 30 / 32, 32 / 32),
+    ],
+    ("cnn-deep", "shift_scale_relu"): [
+        (0.93, 0.75, 27 / 32, 29 / 32),
+        (0.93, 0.76, 29 / 32, 30 / 32),
+        (0.94, 0.77, 28 / 32, 30 / 32),
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    root = tmp_path_factory.mktemp("tables") / "fake"
+    recs = [
+        record(m, a, t, auroc=v[0], aupr=v[1], match_fraction=v[2], match_any=v[3])
+        for (m, a), trials in CELLS.items()
+        for t, v in enumerate(trials)
+    ]
+    write_sweep(root, recs)
+    result = report(root, progress=False, figures_on=False)
+    return root, result
+
+
+def test_classification_tsv_is_mean_std_over_trials(built):
+    root, _ = built
+    lines = (root / "report/tables/task1_classification_performance.tsv").read_text().splitlines()
+    assert lines[0] == "model\tAUROC\tAUPR"
+    assert [ln.split("\t")[0] for ln in lines[1:]] == [f"{m}_{a}" for m, a in CELLS]
+    for line, cell in zip(lines[1:], CELLS, strict=True):
+        auroc = np.array([v[0] for v in CELLS[cell]])
+        aupr = np.array([v[1] for v in CELLS[cell]])
+        expected = (
+            f"{cell[0]}_{cell[1]}\t{auroc.mean():.3f}+/-{auroc.std():.3f}\t"
+            f"{aupr.mean():.3f}+/-{aupr.std():.3f}"
+        )
+        assert line == expected
+    # hand-computed: relu AUROC mean 0.92, std sqrt(((.02)^2*2)/3) = 0.01633 (ddof 0)
+    assert lines[1] == "cnn-deep_relu\t0.920+/-0.016\t0.720+/-0.016"
+
+
+def test_filter_tsv_and_parquet_twin(built):
+    root, _ = built
+    lines = (root / "report/tables/task1_filter_results.tsv").read_text().splitlines()
+    assert lines[0] == "model\tmatch JASPAR\tmatch ground truth"
+    # exponential: match_any 30,31,32 /32 -> 0.969+/-0.026; match_fraction 28..30 /32
+    assert lines[2] == "cnn-deep_exponential\t0.969+/-0.026\t0.906+/-0.026"
+    twin = pd.read_parquet(root / "report/tables/task1_filter_results.parquet")
+    row = twin.set_index("cell").loc["cnn-deep_relu"]
+    assert row["n_trials"] == 3
+    assert row["match_fraction_mean"] == pytest.approx(1 / 32)
+    assert row["match_fraction_std"] == pytest.approx(np.std([0, 1 / 32, 2 / 32]))
+
+
+def test_report_tables_agree_with_summarize(built):
+    from toolkit.summary import summary
+
+    root, _ = built
+    written = summary(root, root / "summary_check")
+    for name in ("task1_classification_performance", "task1_filter_results"):
+        assert written[name].read_text() == (root / f"report/tables/{name}.tsv").read_text()
+
+
+def test_ttests_match_scipy_and_hand_computation(built):
+    root, _ = built
+    table = pd.read_csv(root / "report/tables/ttests.tsv", sep="\t")
+    assert len(table) == 1  # only relu/shift_scale_relu has both sides
+    row = table.iloc[0]
+    assert (row["original"], row["modified"], row["metric"]) == (
+        "relu",
+        "shift_scale_relu",
+        "match_fraction",
+    )
+    a = np.array([0, 1, 2]) / 32
+    b = np.array([27, 29, 28]) / 32
+    # equal-variance two-sample t by hand: pooled var = (sum sq dev a + b) / (n_a + n_b - 2)
+    pooled = (((a - a.mean()) ** 2).sum() + ((b - b.mean()) ** 2).sum()) / 4
+    t = (a.mean() - b.mean()) / math.sqrt(pooled * (1 / 3 + 1 / 3))
+    assert row["t"] == pytest.approx(t, rel=1e-5)
+    assert row["p_value"] < 1e-4
+    assert row["paper_p_value"] == pytest.approx(7.2e-15)
+    assert bool(row["agrees_with_paper"]) is True  # both far below 0.05
+
+
+def test_ttests_constant_groups_give_nan_not_error():
+    runs = pd.DataFrame(
+        {
+            "task": "task1",
+            "model": "cnn-2",
+            "activation": ["relu"] * 3 + ["shift_scale_relu"] * 3,
+            "match_fraction": [0.0] * 6,
+        }
+    )
+    table = ttests(runs, paper_values("ttests"))
+    assert len(table) == 1 and math.isnan(table["p_value"].iloc[0])
+    assert table["agrees_with_paper"].iloc[0] is None
+
+
+def test_reproduction_check_range_and_tolerance():
+    paper = paper_values()
+    runs = pd.DataFrame(
+        {
+            "task": "task1",
+            "model": "cnn-deep",
+            "activation": ["relu"] * 3 + ["exponential"] * 3,
+            "match_fraction": [1 / 32, 2 / 32, 3 / 32, 0.8, 0.85, 0.895],
+        }
+    )
+    check = reproduction_check(runs, paper)
+    fig1c = check[check["figure"] == "Fig. 1c"].set_index("activation")
+    # relu: paper 0.00, trials 0.031..0.094 -> outside even with the 0.01 reading tolerance
+    assert fig1c.loc["relu", "within_range"] == False  # noqa: E712
+    assert fig1c.loc["relu", "median"] == pytest.approx(2 / 32)
+    # exponential: paper 0.90, max 0.895 + tolerance 0.01 covers it
+    assert fig1c.loc["exponential", "within_range"] == True  # noqa: E712
+    assert fig1c.loc["exponential", "min"] == 0.8 and fig1c.loc["exponential", "max"] == 0.895
+    assert fig1c.loc["exponential", "median_minus_paper"] == pytest.approx(0.85 - 0.90)
+    # the modified-activation panel reports cnn-deep exp at 0.91: a separate row
+    assert set(check["figure"]) == {"Fig. 1c", "modified activations", "ablation"}
+
+
+def test_reproduction_tsv_written(built):
+    root, _ = built
+    check = pd.read_csv(root / "report/tables/reproduction_check.tsv", sep="\t")
+    row = check[(check["figure"] == "Fig. 1c") & (check["activation"] == "exponential")].iloc[0]
+    assert row["paper"] == 0.90 and row["n_trials"] == 3
+    assert row["median"] == pytest.approx(29 / 32)
+    assert bool(row["within_range"]) is True  # 28/32=0.875 .. 30/32=0.9375
+    assert (check["source"] == "F").all()
+
+
+def test_paper_values_are_data_with_sources():
+    values = paper_values()
+    assert set(values["source"]) == {"F"}
+    assert set(values["task"]) == {"task1", "task2", "task3"}
+    fig1c = values[values["figure"] == "Fig. 1c"]
+    assert len(fig1c) == 21
+    assert (
+        fig1c.set_index(["model", "activation"]).loc[("cnn-deep", "exponential"), "value"] == 0.90
+    )
+    pvals = paper_values("ttests")
+    assert len(pvals) == 24 and set(pvals["source"]) == {"P"}
+
+
+def test_task3_attribution_tables(tmp_path):
+    root = tmp_path / "task3"
+    recs = []
+    for act, base in (("relu", 0.70), ("exponential", 0.80)):
+        for t in range(2):
+            recs.append(
+                record(
+                    "cnn-dist",
+                    act,
+                    t,
+                    task="task3",
+                    sweep="t3",
+                    auroc=0.97,
+                    aupr=0.9,
+                    attribution={
+                        "saliency": {"auroc": base + 0.01 * t, "aupr": base - 0.1},
+                        "ism": {"auroc": {"mean": base + 0.05}, "aupr": 0.5},
+                    },
+                )
+            )
+    write_sweep(root, recs, name="t3", task="task3")
+    result = report(root, progress=False, figures_on=False)
+    assert result.counts["done"] == 4
+    lines = (root / "report/tables/task3_attribution_performance.tsv").read_text().splitlines()
+    assert lines[0] == "model\tsaliency AUROC\tsaliency AUPR\tism AUROC\tism AUPR"
+    assert lines[1] == "cnn-dist_relu\t0.705+/-0.005\t0.600+/-0.000\t0.750+/-0.000\t0.500+/-0.000"
+    assert (root / "report/tables/task3_classification_performance.tsv").exists()
+    assert not (root / "report/tables/task3_filter_results.tsv").exists()  # no match section
+    check = pd.read_csv(root / "report/tables/reproduction_check.tsv", sep="\t")
+    assert set(check["activation"]) == {"relu", "exponential"}
+    assert set(check["metric"]) == {"auroc"} and check["paper"].between(0.9, 1).all()
