@@ -76,6 +76,8 @@ if [ "$WITH_TEST" = 1 ]; then
     echo "$twant" > "$tstamp"
   fi
   bash containers/meme/build_meme.sh "$VENV"
+  # headless Chromium for the report's browser test (Debian's package, only if missing)
+  if command -v dpkg >/dev/null && ! command -v chromium >/dev/null; then apt_install chromium; fi
 fi
 
 # 4. compile the built-in Tomtom once (numba caches it; later processes start warm)
