@@ -16,6 +16,7 @@ from pathlib import Path
 from toolkit.records import read_record
 
 STATES = ("done", "running", "pending", "failed", "missing")
+LOST_AFTER_S = 120  # an element unknown to squeue and sacct this long after submission is lost
 
 
 @dataclass
@@ -60,15 +61,18 @@ def sweep_status(results_dir: str | Path, query_slurm: bool = True) -> SweepStat
     for entry in submissions(results_dir):
         for element in entry["elements"]:
             for name in element["runs"]:
-                element_of[name] = element | {"cluster": entry["cluster"]}
+                element_of[name] = element | {"cluster": entry["cluster"],
+                                              "submitted": entry.get("submitted", "")}
             if entry["cluster"] == "slurm":
                 slurm_jobs.append(element["job"].split("_")[0])
     states: dict[str, str] = {}
+    queried = False  # did Slurm answer? (only then can an element be declared lost)
     if query_slurm and slurm_jobs:
         from toolkit.cluster import slurm
 
         if slurm.available():
             states = slurm.job_states(sorted(set(slurm_jobs)))
+            queried = True
 
     runs = []
     for run in sweep["runs"]:
@@ -97,6 +101,13 @@ def sweep_status(results_dir: str | Path, query_slurm: bool = True) -> SweepStat
             tail = _tail(Path(element["log"]), 3)
             runs.append(RunStatus(name, "failed", reason=f"element {job} {job_state}",
                                   log=element["log"], error_tail=tail, job=job))
+        elif element and element["cluster"] == "slurm" and queried and _age(element) > LOST_AFTER_S:
+            # neither squeue nor sacct knows the element: it is gone (without accounting,
+            # a killed job leaves no trace; never wait for it forever)
+            runs.append(RunStatus(name, "failed", log=element["log"], job=job,
+                                  reason=f"element {job} left the queue without a record "
+                                  "(no accounting entry; is sacct enabled?)",
+                                  error_tail=_tail(Path(element["log"]), 3)))
         elif element and element["cluster"] == "slurm":
             # just submitted (sacct lags a few seconds) or Slurm not reachable from here
             runs.append(RunStatus(name, "pending", reason=f"element {job}: no state from Slurm yet",
@@ -122,6 +133,17 @@ def status(results_dir: str | Path) -> str:
             lines.append(f"  FAILED {run.name}: {run.reason}  (log: {run.log})")
             lines.extend(f"      {line}" for line in run.error_tail)
     return "\n".join(lines)
+
+
+def _age(element: dict) -> float:
+    """Seconds since the element's submission (0 when unknown)."""
+    import time
+
+    try:
+        submitted = time.mktime(time.strptime(element["submitted"], "%Y-%m-%dT%H:%M:%S"))
+    except (KeyError, ValueError):
+        return 0.0
+    return time.time() - submitted
 
 
 def _tail(path: Path, n: int) -> list[str]:
