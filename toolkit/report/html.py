@@ -27,9 +27,10 @@ table.data th{background:#eef2f6}table.data td.t{text-align:left;white-space:now
 table.data tr.ok td{background:#eaf7ea}table.data tr.bad td{background:#fbeaea}
 .cards{display:flex;flex-wrap:wrap;gap:10px;margin:14px 0}
 .card{border:1px solid #ccd;border-radius:6px;padding:8px 14px;min-width:110px}
-.card b{display:block;font-size:1.4em}figure{margin:18px 0}figure img{max-width:100%;border:1px solid #ddd}
-figcaption{font-size:.88em;color:#444;max-width:1000px}.logos{display:flex;flex-wrap:wrap;gap:16px}
-.logos figure{width:440px;margin:4px 0}pre{background:#f6f8fa;padding:8px;overflow:auto;font-size:.8em}
+.card b{display:block;font-size:1.4em}figure{margin:18px 28px 18px 0;display:inline-table;vertical-align:top}
+figure img{max-width:100%;border:1px solid #ddd}
+figcaption{font-size:.88em;color:#444;display:table-caption;caption-side:bottom}.logos{display:flex;flex-wrap:wrap;gap:16px}
+.logos figure{width:440px;margin:4px 0;display:block}pre{background:#f6f8fa;padding:8px;overflow:auto;font-size:.8em}
 .links{font-size:.85em}.note{color:#555;font-size:.9em}#selfcheck{font-size:.8em;color:#555}
 """
 

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
+MAX_TRIES = 5  # best trials per cell whose logo file is looked for
+
 
 @dataclass
 class Logo:
@@ -48,16 +50,19 @@ def best_logos(
         Cells whose runs wrote no logo (or whose file is gone) are skipped.
     """
     root, out_dir = Path(root), Path(out_dir)
-    with_logo = runs[runs["logo"].notna()]
+    ranked = runs[runs["logo"].notna()].sort_values(
+        ["match_fraction", "auroc", "trial"], ascending=[False, False, True], na_position="last"
+    )
+    cells = {
+        key: group.head(MAX_TRIES)
+        for key, group in ranked.groupby(["model", "activation"], sort=False)
+    }
     logos = []
     for model, activation in order:
-        cell = with_logo[(with_logo["model"] == model) & (with_logo["activation"] == activation)]
-        if cell.empty:
+        cell = cells.get((model, activation))
+        if cell is None:
             continue
-        ranked = cell.sort_values(
-            ["match_fraction", "auroc", "trial"], ascending=[False, False, True], na_position="last"
-        )
-        for row in ranked.itertuples():
+        for row in cell.itertuples():
             source = root / Path(row.path).parent / row.logo
             if not source.is_file():
                 continue
