@@ -65,6 +65,7 @@ class RunSpec:
     filters: dict = field(default_factory=dict)
     tomtom: dict = field(default_factory=dict)
     match: dict = field(default_factory=dict)
+    extra: dict = field(default_factory=dict)  # task-specific sections (steps.TASK_SECTIONS)
 
     @property
     def name(self) -> str:
@@ -74,7 +75,10 @@ class RunSpec:
     @property
     def spec_hash(self) -> str:
         """Hash of the spec's content: a record made from another spec is not this run's."""
-        blob = json.dumps(asdict(self), sort_keys=True, default=str)
+        values = asdict(self)
+        if not values["extra"]:  # specs without task sections keep their earlier hashes
+            del values["extra"]
+        blob = json.dumps(values, sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
     def to_dict(self) -> dict:
@@ -99,6 +103,7 @@ class SweepConfig:
     seed: int
     sections: dict[str, dict]
     source: str = "config"
+    extra: dict[str, dict] = field(default_factory=dict)  # the task's own sections
 
     def run_specs(self, results_dir: str | Path) -> list[RunSpec]:
         """Expand the grid into run specs (model-major, then activation, then trial).
@@ -118,6 +123,7 @@ class SweepConfig:
                 trial=trial,
                 seed=self.seed + trial,
                 **copy.deepcopy(sections),
+                extra=copy.deepcopy(self.extra),
             )
             for model in self.models
             for activation in self.activations
@@ -159,12 +165,13 @@ def parse_config(raw: dict, source: str = "config", default_name: str = "sweep")
     """Validate a config mapping (see :func:`load_config`)."""
     from toolkit.activations import canonical_activation
     from toolkit.models import canonical_model_name
+    from toolkit.steps import DATA_SOURCES, GENERATORS, RUN_STEPS, TASK_SECTIONS
 
-    unknown = sorted(set(raw) - TOP_LEVEL)
+    all_sections = {s for sections in TASK_SECTIONS.values() for s in sections}
+    unknown = sorted(set(raw) - TOP_LEVEL - all_sections)
     if unknown:
         raise InputError(source, unknown[0], f"unknown key; valid keys: {sorted(TOP_LEVEL)}")
     task = raw.get("task")
-    from toolkit.steps import RUN_STEPS
 
     if task not in RUN_STEPS:
         raise InputError(source, "task", f"expected one of {sorted(RUN_STEPS)}, got {task!r}")
@@ -195,11 +202,16 @@ def parse_config(raw: dict, source: str = "config", default_name: str = "sweep")
                 raise InputError(source, f"{name}.{bad[0]}", f"unknown key; valid keys: {sorted(defaults)}")
         sections[name] = _merge(copy.deepcopy(defaults), given)
 
+    extra = _task_sections(raw, task, TASK_SECTIONS.get(task, {}), source)
+
     from toolkit.training import TrainConfig
 
     TrainConfig.from_dict(sections["train"], source)
     if sections["tomtom"]["backend"] not in ("lite", "meme"):
         raise InputError(source, "tomtom.backend", f"expected 'lite' or 'meme', got {sections['tomtom']['backend']!r}")
+    if sections["data"]["path"] is None and task not in GENERATORS:
+        raise InputError(source, "data.path", f"{task} has no generator: set data.path to the "
+                         f"data set ({DATA_SOURCES.get(task, 'see the README')})")
     for key in ("path",):
         value = sections["data"][key]
         if value is not None and not Path(value).exists():
@@ -220,7 +232,37 @@ def parse_config(raw: dict, source: str = "config", default_name: str = "sweep")
         seed=seed,
         sections=sections,
         source=source,
+        extra=extra,
     )
+
+
+def _task_sections(raw: dict, task: str, known: dict[str, dict], source: str) -> dict[str, dict]:
+    """The task's own sections (defaults merged); sections of other tasks are errors."""
+    from toolkit.steps import TASK_SECTIONS
+
+    for name in raw:
+        if name not in TOP_LEVEL and name not in known:
+            takers = sorted(t for t, s in TASK_SECTIONS.items() if name in s)
+            raise InputError(source, name, f"section only for {takers}, not {task}")
+    extra = {}
+    for name, defaults in known.items():
+        given = raw.get(name) or {}
+        if not isinstance(given, dict):
+            raise InputError(source, name, f"expected a mapping, got {type(given).__name__}")
+        bad = sorted(set(given) - set(defaults))
+        if bad:
+            raise InputError(source, f"{name}.{bad[0]}", f"unknown key; valid keys: {sorted(defaults)}")
+        for key, value in given.items():
+            default = defaults[key]
+            kind = type(default)
+            ok = isinstance(value, kind) and not (isinstance(value, bool) and kind is not bool)
+            if kind is float:
+                ok = isinstance(value, int | float) and not isinstance(value, bool)
+            if default is not None and not ok:
+                raise InputError(source, f"{name}.{key}",
+                                 f"expected {kind.__name__} (like {default!r}), got {value!r}")
+        extra[name] = _merge(copy.deepcopy(defaults), given)
+    return extra
 
 
 def resolve_paths(sections: dict, results_dir: Path, task: str) -> dict:

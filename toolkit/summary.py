@@ -42,7 +42,10 @@ def runs_table(results_dir: str | Path) -> pd.DataFrame:
 
 
 def summary(results_dir: str | Path, out_dir: str | Path | None = None) -> dict[str, Path]:
-    """Write ``task1_classification_performance.tsv`` and ``task1_filter_results.tsv``.
+    """Write ``{task}_classification_performance.tsv`` and ``{task}_filter_results.tsv``.
+
+    ``{task}`` is the sweep's task (``task1`` when unknown). Real-data tasks have no ground
+    truth: their filter table has only the "match JASPAR" column.
 
     Rows are ``{model}_{activation}`` with ``mean+/-std`` over trials (numpy std, ddof 0,
     %.3f), as the original scripts wrote them; each TSV has a Parquet twin with the raw
@@ -58,10 +61,13 @@ def summary(results_dir: str | Path, out_dir: str | Path | None = None) -> dict[
     runs = runs_table(results_dir)
     written = {"runs": _write_parquet(runs, out_dir / "runs.parquet")}
     order = _cell_order(results_dir, runs)
+    task = _task(results_dir, runs)
+    filter_columns = (("match JASPAR", "match_any"), ("match ground truth", "match_fraction"))
+    if len(runs) and runs["match_fraction"].isna().all():
+        filter_columns = filter_columns[:1]
     tables = {
-        "task1_classification_performance": (("AUROC", "auroc"), ("AUPR", "aupr")),
-        "task1_filter_results": (("match JASPAR", "match_any"),
-                                 ("match ground truth", "match_fraction")),
+        f"{task}_classification_performance": (("AUROC", "auroc"), ("AUPR", "aupr")),
+        f"{task}_filter_results": filter_columns,
     }
     for name, columns in tables.items():
         stats = _mean_std(runs, [c for _, c in columns], order)
@@ -88,6 +94,17 @@ def _mean_std(runs: pd.DataFrame, columns: list[str], order: list[tuple[str, str
             row[c + "_std"] = float(np.nanstd(values))
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _task(results_dir: Path, runs: pd.DataFrame) -> str:
+    """The sweep's task (sweep.json, else the runs'), ``task1`` when unknown."""
+    sweep_file = results_dir / "sweep.json"
+    if sweep_file.exists():
+        task = json.loads(sweep_file.read_text()).get("task")
+        if task:
+            return str(task)
+    tasks = sorted(set(runs["task"]))
+    return str(tasks[0]) if len(tasks) == 1 else "task1"
 
 
 def _cell_order(results_dir: Path, runs: pd.DataFrame) -> list[tuple[str, str]]:

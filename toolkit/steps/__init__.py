@@ -13,6 +13,8 @@ from collections.abc import Callable
 # task -> the step that runs one spec: fn(spec, run_dir, progress=True) -> record dict
 RUN_STEPS: dict[str, str] = {
     "task1": "toolkit.steps.task1:task1",
+    "task5": "toolkit.steps.task56:task56",
+    "task6": "toolkit.steps.task56:task56",
 }
 # task -> the generator that writes its data set: fn(output, **data.generate) -> Path
 GENERATORS: dict[str, str] = {
@@ -21,6 +23,32 @@ GENERATORS: dict[str, str] = {
 # task -> the task number the validating loader checks against (label columns, model_*)
 LOADER_TASK: dict[str, int] = {
     "task1": 1,
+    "task5": 5,
+    "task6": 6,
+}
+# tasks without a generator: where users get their data set (the config's data.path)
+DATA_SOURCES: dict[str, str] = {
+    "task5": "ZBED2_400_h3k27ac.h5 from the paper's repository p-koo/exponential_activations, "
+    "folder data/",
+    "task6": "IRF1_400_h3k27ac.h5 from the paper's repository p-koo/exponential_activations, "
+    "folder data/",
+}
+_CHIP_SECTIONS = {  # Tasks 5 and 6 (spec §7): RC augmentation, saliency on test positives
+    "augment": {"reverse_complement": True},
+    "saliency": {
+        "n_sequences": 500,  # the first N positive test sequences, in test order
+        "class_index": 0,
+        "batch_size": 256,
+        "plot_indices": [],  # indices into those N sequences (the paper's hand-picked ones)
+        "plot_start": 50,  # plotted positions [plot_start, plot_end)
+        "plot_end": 350,
+    },
+}
+# task -> config sections only that task takes, with their defaults. A spec carries them in
+# RunSpec.extra; tasks without any keep extra empty (and the spec hashes they always had).
+TASK_SECTIONS: dict[str, dict[str, dict]] = {
+    "task5": _CHIP_SECTIONS,
+    "task6": _CHIP_SECTIONS,
 }
 
 

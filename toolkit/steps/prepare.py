@@ -17,8 +17,13 @@ def prepare(spec: RunSpec) -> None:
     """Create the spec's data set and JASPAR target file if they do not exist yet."""
     data_path = Path(spec.data["path"])
     if not data_path.exists():
-        from toolkit.steps import GENERATORS, resolve
+        from toolkit.steps import DATA_SOURCES, GENERATORS, resolve
 
+        if spec.task not in GENERATORS:
+            from toolkit.errors import InputError
+
+            raise InputError(data_path, None, f"data file not found, and {spec.task} has no "
+                             f"generator: download {DATA_SOURCES.get(spec.task, 'it')}")
         params = dict(spec.data.get("generate") or {})
         log.info("generating %s data set at %s with %s", spec.task, data_path, params)
         resolve(GENERATORS[spec.task])(data_path, **params)
