@@ -41,6 +41,7 @@ _PAPER_FIGURES = {
 }
 
 
+_DRAWN = {"task", "model", "activation", "trial", "auroc", "aupr", "match_fraction", "match_any"}
 MAX_DOTS = 40  # trials drawn as dots per box; more are summarised by the box alone
 
 
@@ -84,6 +85,8 @@ def figures(
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    # only what the panels draw: the closures below travel to the workers
+    runs = runs[[c for c in runs.columns if c in _DRAWN or c.startswith("attr_")]]
     paper = (
         paper
         if paper is not None
