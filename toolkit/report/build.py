@@ -73,6 +73,7 @@ _RUN_COLUMNS = [
 ]
 
 
+MAX_PROBLEM_ROWS = 500  # listed in index.html; problems.tsv has them all
 _SHORT = {
     "median_minus_paper": "median - paper",
     "within_range": "in range",
@@ -496,6 +497,15 @@ def _provenance(sweeps, rows, done, problems, stats):
                 ),
             }
         )
+        config = Path(str(sweep.meta.get("config", "")))
+        if config.suffix in (".yaml", ".yml") and config.is_file():
+            blocks.append(
+                {
+                    "kind": "details",
+                    "summary": f"Config file {config.name}",
+                    "blocks": [{"kind": "pre", "text": config.read_text()[:20000]}],
+                }
+            )
         if specs:
             params = {k: specs[0].get(k) for k in ("data", "train", "filters", "tomtom", "match")}
             blocks.append(
@@ -537,10 +547,12 @@ def _provenance(sweeps, rows, done, problems, stats):
         {"kind": "heading", "text": "Failed, missing and unreadable runs"},
         {
             "kind": "table",
-            "frame": problems,
+            "frame": problems.head(MAX_PROBLEM_ROWS),
             "links": [("TSV", "problems.tsv")],
-            "caption": f"{len(problems)} problem(s); the report leaves them out of the "
-            "tables and goes on.",
+            "caption": f"{len(problems)} problem(s) "
+            f"({', '.join(f'{n} {k}' for k, n in problems['state'].value_counts().items())})"
+            + (f", the first {MAX_PROBLEM_ROWS} shown" if len(problems) > MAX_PROBLEM_ROWS else "")
+            + "; the report leaves them out of the tables and goes on.",
         }
         if len(problems)
         else {"kind": "text", "text": "None: every expected run has a valid record."},
