@@ -43,6 +43,11 @@ def _parser() -> argparse.ArgumentParser:
     t1.add_argument("--seed", type=int, default=33)
     t1.add_argument("--motifs", default=None, help="comma-separated core TF names")
     t1.set_defaults(func=_cmd_data_task1)
+    t2 = data_sub.add_parser("task2", help="Task 2 truncated DeepSEA in vivo set (spec §1.3)")
+    t2.add_argument("--deepsea", type=Path, required=True,
+                    help="unpacked deepsea_train_bundle.v0.9 (train.mat, valid.mat, test.mat)")
+    t2.add_argument("--out", type=Path, default=Path("data/invivo_dataset.h5"))
+    t2.set_defaults(func=_cmd_data_task2)
 
     run = sub.add_parser("run", help="run a sweep config on this machine")
     run.add_argument("config", type=Path)
@@ -94,6 +99,30 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--no-cache", action="store_true", help="re-read every record")
     rep.add_argument("--no-progress", action="store_true")
     rep.set_defaults(func=_cmd_report)
+
+    cont = sub.add_parser("containers", help="Apptainer images of the toolkit (containers/)")
+    cont_sub = cont.add_subparsers(dest="action", required=True)
+    cbuild = cont_sub.add_parser("build", help="build the toolkit image (apptainer build --fakeroot)")
+    cbuild.add_argument("--base", choices=("debootstrap", "docker"), default="debootstrap",
+                        help="debootstrap: Debian bookworm, CPU (builds anywhere); "
+                             "docker: the TensorFlow GPU image (CUDA)")
+    cbuild.add_argument("--output", type=Path, default=None,
+                        help="image file (default: containers/images/expact-<base>.sif)")
+    cbuild.add_argument("--mirror", default=None,
+                        help="Debian mirror of the debootstrap base (default: this machine's)")
+    cbuild.add_argument("--ca-cert", type=Path, nargs="+", default=None, metavar="FILE",
+                        help="extra CA certificates for pip in the build (default: "
+                             "/usr/local/share/ca-certificates/*.crt)")
+    cbuild.add_argument("--no-ca-certs", action="store_true", help="copy no extra CA certificates")
+    cbuild.add_argument("--log", type=Path, default=None, help="write the build output here")
+    cbuild.set_defaults(func=_cmd_containers_build)
+    ccheck = cont_sub.add_parser("check", help="run an image's tests (apptainer test)")
+    ccheck.add_argument("image", type=Path)
+    ccheck.set_defaults(func=_cmd_containers_check)
+    cdef = cont_sub.add_parser("def", help="print the rendered definition of a base")
+    cdef.add_argument("--base", choices=("debootstrap", "docker"), default="debootstrap")
+    cdef.add_argument("--mirror", default=None)
+    cdef.set_defaults(func=_cmd_containers_def)
     return parser
 
 
@@ -112,6 +141,13 @@ def _cmd_data_task1(args: argparse.Namespace) -> int:
         kwargs["core_names"] = tuple(m.strip() for m in args.motifs.split(","))
     path = task1(args.out, **kwargs)
     print(f"wrote {path}")
+    return 0
+
+
+def _cmd_data_task2(args: argparse.Namespace) -> int:
+    from toolkit.data.task2 import task2
+
+    print(f"wrote {task2(args.deepsea, args.out)}")
     return 0
 
 
@@ -162,7 +198,7 @@ def _cmd_submit(args: argparse.Namespace) -> int:
                   f"[{spec.spec_hash}]")
         if todo and args.cluster == "slurm":
             print("\n# sbatch script of the first array:")
-            print(dry_run_script(profile, config.name, results, min(n_elements, 1000)))
+            print(dry_run_script(profile, config.name, results, min(n_elements, 1000), todo))
         return 0
     validate_for_cluster(profile, args.cluster)  # impossible requests fail before any compute
     prepare_sweep(config, specs, todo, results)
@@ -272,6 +308,32 @@ def _cmd_report(args: argparse.Namespace) -> int:
                     progress=not args.no_progress, use_cache=not args.no_cache,
                     interface=args.interface, partition=args.partition)
     print_summary(result)
+    return 0
+
+
+def _cmd_containers_build(args: argparse.Namespace) -> int:
+    from toolkit.containers.apptainer import build
+
+    certs = [] if args.no_ca_certs else args.ca_cert
+    result = build(args.base, args.output, mirror=args.mirror, ca_certs=certs, log=args.log)
+    print(f"built {result.image} ({result.size_bytes / 1e6:.0f} MB) in {result.seconds:.0f} s")
+    print(f"  check it: expact containers check {result.image}")
+    print(f"  use it:   a cluster profile with  container: {result.image}")
+    return 0
+
+
+def _cmd_containers_check(args: argparse.Namespace) -> int:
+    from toolkit.containers.apptainer import check
+
+    code = check(args.image)
+    print(f"{args.image}: {'tests passed' if code == 0 else f'tests FAILED (exit {code})'}")
+    return 0 if code == 0 else 1
+
+
+def _cmd_containers_def(args: argparse.Namespace) -> int:
+    from toolkit.containers.definition import render
+
+    print(render(args.base, mirror=args.mirror), end="")
     return 0
 
 

@@ -32,4 +32,5 @@ def prepare(spec: RunSpec) -> None:
         from toolkit.data.jaspar_meme import jaspar_meme
 
         log.info("writing the JASPAR 2016 CORE vertebrates target database to %s", target)
+        target.parent.mkdir(parents=True, exist_ok=True)  # no generator may have made it
         jaspar_meme(target)
