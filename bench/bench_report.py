@@ -15,7 +15,7 @@ every 20 ms:
 
 Usage (from the repository root)::
 
-    .venv/bin/python bench/bench_report.py                 # 2,500 / 5,000 / 10,000 records
+    .venv/bin/python bench/bench_report.py                 # 2,500 / 5,000 / 10,000 records, best of 2
     .venv/bin/python bench/bench_report.py --sizes 10000 --keep /tmp/bench_report
 """
 
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -145,9 +146,12 @@ MEASURES = {
 
 def run_measure(name: str, root: Path, out: Path) -> dict:
     """Run one measure in a fresh interpreter; wall time and peak RSS of its process tree."""
+    import resource
+
     import psutil
 
     started = time.perf_counter()
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.Popen(
         [sys.executable, __file__, "--measure", name, "--dir", str(root), "--out", str(out)],
         stdout=subprocess.PIPE,
@@ -162,11 +166,14 @@ def run_measure(name: str, root: Path, out: Path) -> dict:
             pass
         time.sleep(0.02)
     wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the tree's CPU time (load-proof)
+    cpu = (after.ru_utime + after.ru_stime) - (usage.ru_utime + usage.ru_stime)
     if proc.returncode:
         raise SystemExit(f"{name} failed ({proc.returncode})")
     return json.loads(proc.stdout.read().strip().splitlines()[-1]) | {
         "measure": name,
         "wall_s": round(wall, 2),
+        "cpu_s": round(cpu, 2),
         "peak_mb": round(peak / 2**20),
     }
 
@@ -175,6 +182,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[2500, 5000, 10000])
     parser.add_argument("--keep", type=Path, default=None, help="scratch folder to keep")
+    parser.add_argument(
+        "--repeat", type=int, default=2, help="runs per measure; the fastest is kept"
+    )
     parser.add_argument("--measure", choices=sorted(MEASURES), help=argparse.SUPPRESS)
     parser.add_argument("--dir", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
@@ -198,21 +208,31 @@ def main() -> None:
                 flush=True,
             )
             for name in ("pandas", "dask-aggregate", "dask-report"):
-                results.append(run_measure(name, root, scratch / f"out_{name}_{n}") | {"n": n})
-                print(json.dumps(results[-1]), flush=True)
-            write_records(root, 10, start=n)  # 10 more runs finished
-            results.append(
-                run_measure("incremental", root, scratch / f"out_dask-report_{n}") | {"n": n + 10}
-            )
-            print(json.dumps(results[-1]), flush=True)
+                best = None
+                for _ in range(args.repeat):
+                    shutil.rmtree(root / ".report_cache", ignore_errors=True)  # cold every time
+                    r = run_measure(name, root, scratch / f"out_{name}_{n}") | {"n": n}
+                    best = r if best is None or r["wall_s"] < best["wall_s"] else best
+                results.append(best)
+                print(json.dumps(best), flush=True)
+            best, added = None, 0
+            for _ in range(args.repeat):
+                write_records(root, 10, start=n + added)  # 10 more runs finished
+                added += 10
+                r = run_measure("incremental", root, scratch / f"out_dask-report_{n}")
+                r |= {"n": n + added}
+                best = r if best is None or r["wall_s"] < best["wall_s"] else best
+            results.append(best)
+            print(json.dumps(best), flush=True)
     finally:
         if args.keep is None:
             shutil.rmtree(scratch, ignore_errors=True)
-    print("\n| records | measure | wall (s) | peak memory (MB) | records read |")
-    print("|---|---|---|---|---|")
+    print(f"\nload average at the end: {os.getloadavg()}")
+    print("\n| records | measure | wall (s) | CPU (s) | peak memory (MB) | records read |")
+    print("|---|---|---|---|---|---|")
     for r in results:
         print(
-            f"| {r['n']:,} | {r['measure']} | {r['wall_s']:.2f} | {r['peak_mb']} | "
+            f"| {r['n']:,} | {r['measure']} | {r['wall_s']:.2f} | {r['cpu_s']:.1f} | {r['peak_mb']} | "
             f"{r.get('read', r['rows'])} |"
         )
 
