@@ -77,12 +77,15 @@ def prepare_sweep(config: SweepConfig, specs: list[RunSpec], todo: list[RunSpec]
     Bad input stops here, before any run folder is made or any model trained.
     """
     from toolkit.data import load
-    from toolkit.steps import LOADER_TASK
+    from toolkit.steps import DATA_CHECKS, LOADER_TASK, resolve
     from toolkit.steps.prepare import prepare
 
     if todo:
         prepare(todo[0])
-        load(todo[0].data["path"], task=LOADER_TASK[config.task])
+        if config.task in DATA_CHECKS:  # too large to load: its layout is checked instead
+            resolve(DATA_CHECKS[config.task])(todo[0].data["path"])
+        else:
+            load(todo[0].data["path"], task=LOADER_TASK[config.task])
     write_json(
         Path(results_dir) / "sweep.json",
         {"config": config.source, "name": config.name, "task": config.task,

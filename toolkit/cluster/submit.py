@@ -62,6 +62,11 @@ def slurm_parameters(profile: Profile, name: str) -> dict:
     return params
 
 
+def tasks_per_element(specs: list[RunSpec]) -> int:
+    """Slurm tasks (ranks) each element needs: the specs' ``distributed.processes``, else 1."""
+    return max([int(s.extra.get("distributed", {}).get("processes", 1)) for s in specs] or [1])
+
+
 def pack(specs: list[RunSpec], runs_per_element: int) -> list[list[RunSpec]]:
     """Consecutive groups of ``runs_per_element`` specs (the last may be shorter)."""
     return [specs[i : i + runs_per_element] for i in range(0, len(specs), runs_per_element)]
@@ -138,10 +143,16 @@ def submit(
             max_size = min(max_size, profile.max_array_size)
         executor = submitit.SlurmExecutor(folder=folder)
         executor.update_parameters(**slurm_parameters(profile, sweep_name))
+        if tasks_per_element(todo) > 1:  # Horovod: one job step with a task per rank
+            executor.update_parameters(ntasks_per_node=tasks_per_element(todo))
     else:
         max_size = len(elements)
         executor = submitit.AutoExecutor(folder=folder, cluster=cluster)
         executor.update_parameters(timeout_min=profile.time_min, cpus_per_task=profile.cpus_per_task)
+        if tasks_per_element(todo) > 1:
+            raise InputError(None, "distributed.processes", f"{tasks_per_element(todo)} processes "
+                             f"need --cluster slurm; locally use: horovodrun -np "
+                             f"{tasks_per_element(todo)} --gloo python -m toolkit.distributed CONFIG")
 
     offset = 0
     for indices in chunk(len(elements), max_size):

@@ -286,34 +286,59 @@ def _attribution(runs, models, acts, columns):
 
 
 def _boxes(ax, data, labels, marks, colors=None):
-    keep = [k for k, d in enumerate(data) if len(d)]
-    positions = np.arange(1, len(data) + 1)
-    if keep:
-        parts = ax.boxplot(
-            [data[k] for k in keep],
-            positions=positions[keep],
-            widths=0.6,
-            showfliers=False,
-            patch_artist=True,
-            medianprops={"color": "black"},
+    """Box-and-whisker plots as four collections (boxes, medians, whiskers, caps).
+
+    The same statistics as ``Axes.boxplot`` (quartiles, whiskers at the furthest trial within
+    1.5 IQR, no fliers), drawn with a handful of artists instead of seven per box: a grid of
+    51 boxes builds and draws several times faster.
+    """
+    from matplotlib.collections import LineCollection, PolyCollection
+
+    positions = np.arange(1, len(data) + 1, dtype=float)
+    boxes, faces, medians, whiskers, caps, lows, highs = [], [], [], [], [], [], []
+    for k, (pos, values) in enumerate(zip(positions, data, strict=True)):
+        if not len(values):
+            continue
+        q1, med, q3 = np.percentile(values, [25, 50, 75])
+        iqr = q3 - q1
+        lo = values[values >= q1 - 1.5 * iqr].min()
+        hi = values[values <= q3 + 1.5 * iqr].max()
+        left, right = pos - 0.3, pos + 0.3
+        boxes.append([(left, q1), (right, q1), (right, q3), (left, q3)])
+        faces.append(colors[k] if colors else "0.85")
+        medians.append([(left, med), (right, med)])
+        whiskers += [[(pos, lo), (pos, q1)], [(pos, q3), (pos, hi)]]
+        caps += [[(pos - 0.15, lo), (pos + 0.15, lo)], [(pos - 0.15, hi), (pos + 0.15, hi)]]
+        lows.append(lo)
+        highs.append(hi)
+    if boxes:
+        ax.add_collection(
+            PolyCollection(boxes, facecolors=faces, edgecolors="black", linewidths=0.8, zorder=2)
         )
-        for k, box in zip(keep, parts["boxes"], strict=True):
-            box.set_facecolor(colors[k] if colors else "0.85")
+        ax.add_collection(LineCollection(whiskers + caps, colors="black", linewidths=0.8, zorder=1))
+        ax.add_collection(LineCollection(medians, colors="black", linewidths=1.4, zorder=3))
     rng = np.random.default_rng(0)
+    dots_x, dots_y = [], []
     for pos, values in zip(positions, data, strict=True):
         if 0 < len(values) <= MAX_DOTS:  # beyond that the box says it all (and PDFs stay small)
-            ax.scatter(
-                pos + rng.uniform(-0.15, 0.15, len(values)),
-                values,
-                s=6,
-                color="0.2",
-                alpha=0.6,
-                zorder=3,
-                linewidths=0,
-            )
-    for pos, mark in zip(positions, marks, strict=True):
-        if mark is not None:
-            ax.scatter([pos], [mark], marker="D", s=28, color="tab:red", zorder=4)
+            dots_x.append(pos + rng.uniform(-0.15, 0.15, len(values)))
+            dots_y.append(values)
+    if dots_x:
+        ax.scatter(
+            np.concatenate(dots_x),
+            np.concatenate(dots_y),
+            s=6,
+            color="0.2",
+            alpha=0.6,
+            zorder=4,
+            linewidths=0,
+        )
+    shown = [(pos, m) for pos, m in zip(positions, marks, strict=True) if m is not None]
+    if shown:
+        ax.scatter(*zip(*shown, strict=True), marker="D", s=28, color="tab:red", zorder=5)
+    if lows:  # collections do not autoscale: add their extent (shared y axes see all panels)
+        ax.update_datalim([(positions[0], min(lows)), (positions[-1], max(highs))])
+        ax.autoscale_view(scalex=False)
     ax.set_xticks(
         positions,
         [_LABELS.get(x, x.replace("shift_scale_", "mod-")) for x in labels],

@@ -13,6 +13,7 @@ from collections.abc import Callable
 # task -> the step that runs one spec: fn(spec, run_dir, progress=True) -> record dict
 RUN_STEPS: dict[str, str] = {
     "task1": "toolkit.steps.task1:task1",
+    "task4": "toolkit.steps.task4:task4",
     "task5": "toolkit.steps.task56:task56",
     "task6": "toolkit.steps.task56:task56",
 }
@@ -28,6 +29,8 @@ LOADER_TASK: dict[str, int] = {
 }
 # tasks without a generator: where users get their data set (the config's data.path)
 DATA_SOURCES: dict[str, str] = {
+    "task4": "er.h5, the Basset data set (about 10 GB; Kelley et al. 2016, the paper's Task 4 "
+    "input), or a file of its layout",
     "task5": "ZBED2_400_h3k27ac.h5 from the paper's repository p-koo/exponential_activations, "
     "folder data/",
     "task6": "IRF1_400_h3k27ac.h5 from the paper's repository p-koo/exponential_activations, "
@@ -47,8 +50,25 @@ _CHIP_SECTIONS = {  # Tasks 5 and 6 (spec §7): RC augmentation, saliency on tes
 # task -> config sections only that task takes, with their defaults. A spec carries them in
 # RunSpec.extra; tasks without any keep extra empty (and the spec hashes they always had).
 TASK_SECTIONS: dict[str, dict[str, dict]] = {
+    "task4": {
+        "distributed": {  # Horovod data parallelism (toolkit.distributed.train.DistConfig)
+            "processes": 2,  # tasks of the Slurm job `expact submit` asks for
+            "scale_lr": True,  # learning rate x ranks (the global batch is batch_size x ranks)
+            "warmup_epochs": 1.0,  # linear warm-up from the unscaled rate
+            "reverse_complement": "both",  # both (as the paper) | random | none
+            "chunk_rows": 2048,  # streaming loader: rows per HDF5 read
+            "buffer_chunks": 4,  # ... and chunks shuffled together
+            "steps_per_epoch": 0,  # 0: a full pass per epoch; > 0: cap (quick runs)
+            "max_eval_sequences": 0,  # 0: all; > 0: evaluate on the first ones (quick runs)
+        },
+    },
     "task5": _CHIP_SECTIONS,
     "task6": _CHIP_SECTIONS,
+}
+# tasks whose data set is too large for the in-memory loader: a check of its layout from
+# metadata, run before any compute instead of toolkit.data.load: fn(path), raises InputError
+DATA_CHECKS: dict[str, str] = {
+    "task4": "toolkit.steps.task4:check_data",
 }
 
 
