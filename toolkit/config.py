@@ -203,6 +203,12 @@ def parse_config(raw: dict, source: str = "config", default_name: str = "sweep")
         sections[name] = _merge(copy.deepcopy(defaults), given)
 
     extra = _task_sections(raw, task, TASK_SECTIONS.get(task, {}), source)
+    from toolkit.steps import CONFIG_CHECKS, DEFAULT_MONITOR, resolve
+
+    if task in CONFIG_CHECKS:
+        resolve(CONFIG_CHECKS[task])(extra, source)
+    if task in DEFAULT_MONITOR and "monitor" not in sections["train"]:
+        sections["train"]["monitor"] = DEFAULT_MONITOR[task]
 
     from toolkit.training import TrainConfig
 

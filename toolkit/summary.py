@@ -20,6 +20,7 @@ def runs_table(results_dir: str | Path) -> pd.DataFrame:
         except json.JSONDecodeError:
             continue  # a corrupt record is not a finished run
         spec = record["spec"]
+        match = record.get("match") or {}  # Task 3 runs score attributions, not filters
         rows.append(
             {
                 "run": spec["name"],
@@ -30,9 +31,9 @@ def runs_table(results_dir: str | Path) -> pd.DataFrame:
                 "seed": record["seed"],
                 "auroc": record["metrics"]["auroc"],
                 "aupr": record["metrics"]["aupr"],
-                "match_fraction": record["match"]["match_fraction"],
-                "match_any": record["match"]["match_any"],
-                "coverage": record["match"]["coverage"],
+                "match_fraction": match.get("match_fraction"),
+                "match_any": match.get("match_any"),
+                "coverage": match.get("coverage"),
                 "epochs_run": record.get("epochs_run"),
             }
         )
@@ -69,6 +70,8 @@ def summary(results_dir: str | Path, out_dir: str | Path | None = None) -> dict[
         f"{task}_classification_performance": (("AUROC", "auroc"), ("AUPR", "aupr")),
         f"{task}_filter_results": filter_columns,
     }
+    if len(runs) and runs["match_any"].isna().all():  # no filter analysis (Task 3)
+        del tables[f"{task}_filter_results"]
     for name, columns in tables.items():
         stats = _mean_std(runs, [c for _, c in columns], order)
         lines = ["\t".join(["model", *(label for label, _ in columns)])]
@@ -77,6 +80,68 @@ def summary(results_dir: str | Path, out_dir: str | Path | None = None) -> dict[
             lines.append("\t".join([row["cell"], *cells]))
         written[name] = atomic_write_text(out_dir / f"{name}.tsv", "\n".join(lines) + "\n")
         written[name + "_parquet"] = _write_parquet(stats, out_dir / f"{name}.parquet")
+    written |= _attribution_summary(results_dir, order, task, out_dir)
+    return written
+
+
+def attribution_table(results_dir: str | Path) -> pd.DataFrame:
+    """One row per finished run and attribution method (Task 3 records): the run's mean
+    per-sequence AUROC and AUPR of that method (``record["attribution"]["methods"]``).
+    """
+    rows = []
+    for path in sorted(Path(results_dir).glob(f"runs/*/{RECORD_NAME}")):
+        try:
+            record = json.loads(path.read_text())
+        except json.JSONDecodeError:
+            continue
+        methods = (record.get("attribution") or {}).get("methods") or {}
+        spec = record["spec"]
+        for method, values in methods.items():
+            rows.append(
+                {
+                    "run": spec["name"],
+                    "model": spec["model"],
+                    "activation": spec["activation"],
+                    "trial": spec["trial"],
+                    "method": method,
+                    "auroc": values.get("auroc"),
+                    "aupr": values.get("aupr"),
+                }
+            )
+    columns = ["run", "model", "activation", "trial", "method", "auroc", "aupr"]
+    return pd.DataFrame(rows, columns=columns).astype({"auroc": float, "aupr": float})
+
+
+def _attribution_summary(
+    results_dir: Path, order: list[tuple[str, str]], task: str, out_dir: Path
+) -> dict[str, Path]:
+    """``{task}_attribution_results.tsv`` (+ Parquet), per-run scores, boxplots; {} if none.
+
+    TSV: rows ``{model}_{activation}``, columns ``{method} AUROC`` / ``{method} AUPR`` with
+    ``mean+/-std`` over trials of the runs' mean per-sequence scores (as the other tables).
+    """
+    table = attribution_table(results_dir)
+    if table.empty:
+        return {}
+    from toolkit.plots import attribution_boxplots
+
+    written = {"attribution_runs": _write_parquet(table, out_dir / "attribution_runs.parquet")}
+    methods = list(dict.fromkeys(table["method"]))
+    wide = table.pivot_table(index="run", columns="method", values=["auroc", "aupr"])
+    wide.columns = [f"{method}_{metric}" for metric, method in wide.columns]
+    runs = table.drop_duplicates("run").set_index("run")[["model", "activation"]].join(wide)
+    columns = [(f"{m} {k.upper()}", f"{m}_{k}") for m in methods for k in ("auroc", "aupr")]
+    stats = _mean_std(runs.reset_index(), [c for _, c in columns], order)
+    name = f"{task}_attribution_results"
+    lines = ["\t".join(["model", *(label for label, _ in columns)])]
+    for _, row in stats.iterrows():
+        cells = [f"{row[c + '_mean']:.3f}+/-{row[c + '_std']:.3f}" for _, c in columns]
+        lines.append("\t".join([row["cell"], *cells]))
+    written[name] = atomic_write_text(out_dir / f"{name}.tsv", "\n".join(lines) + "\n")
+    written[name + "_parquet"] = _write_parquet(stats, out_dir / f"{name}.parquet")
+    activations = list(dict.fromkeys(a for _, a in order))
+    figures = attribution_boxplots(table, out_dir / f"{task}_attribution_auroc", activations=activations)
+    written[f"{task}_attribution_auroc_pdf"], written[f"{task}_attribution_auroc_png"] = figures
     return written
 
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 # task -> the step that runs one spec: fn(spec, run_dir, progress=True) -> record dict
 RUN_STEPS: dict[str, str] = {
     "task1": "toolkit.steps.task1:task1",
+    "task3": "toolkit.steps.task3:task3",
     "task4": "toolkit.steps.task4:task4",
     "task5": "toolkit.steps.task56:task56",
     "task6": "toolkit.steps.task56:task56",
@@ -20,10 +21,12 @@ RUN_STEPS: dict[str, str] = {
 # task -> the generator that writes its data set: fn(output, **data.generate) -> Path
 GENERATORS: dict[str, str] = {
     "task1": "toolkit.data.task1:task1",
+    "task3": "toolkit.data.task3:task3",
 }
 # task -> the task number the validating loader checks against (label columns, model_*)
 LOADER_TASK: dict[str, int] = {
     "task1": 1,
+    "task3": 3,
     "task5": 5,
     "task6": 6,
 }
@@ -50,6 +53,21 @@ _CHIP_SECTIONS = {  # Tasks 5 and 6 (spec §7): RC augmentation, saliency on tes
 # task -> config sections only that task takes, with their defaults. A spec carries them in
 # RunSpec.extra; tasks without any keep extra empty (and the spec hashes they always had).
 TASK_SECTIONS: dict[str, dict[str, dict]] = {
+    "task3": {
+        "attribution": {  # spec §6; checked by toolkit.steps.task3:check_config
+            "methods": ["saliency", "mutagenesis", "integrated_gradients", "deepshap"],
+            "n_sequences": 500,  # the first N positive test sequences, in test order
+            "class_index": 0,
+            "target": "prob",  # prob: the sigmoid output, as the paper | logit
+            "ig_references": 10,  # shuffled references of integrated gradients
+            "ig_steps": 20,  # path points per reference
+            "ig_variant": "paper",  # paper: mean path gradient | standard: (x - x') x mean gradient
+            "shap_references": 10,  # shuffled copies of each sequence as its DeepSHAP background
+            "info_threshold": 0.01,  # bits: ground-truth positions of the scoring mask
+            "save_maps": True,  # attribution_maps.npz: (N, L, 4) float32 per method
+            "logo_sequences": 3,  # sequences drawn as attribution logos (0: none)
+        },
+    },
     "task4": {
         "distributed": {  # Horovod data parallelism (toolkit.distributed.train.DistConfig)
             "processes": 2,  # tasks of the Slurm job `expact submit` asks for
@@ -69,6 +87,17 @@ TASK_SECTIONS: dict[str, dict[str, dict]] = {
 # metadata, run before any compute instead of toolkit.data.load: fn(path), raises InputError
 DATA_CHECKS: dict[str, str] = {
     "task4": "toolkit.steps.task4:check_data",
+}
+
+# task -> a check of its own sections beyond their value types: fn(extra, source), raises
+# InputError (called by the config validator, before any compute)
+CONFIG_CHECKS: dict[str, str] = {
+    "task3": "toolkit.steps.task3:check_config",
+}
+# task -> early-stopping monitor when the config's train section names none (spec §4);
+# tasks not listed keep TrainConfig's default, val_aupr (Task 1)
+DEFAULT_MONITOR: dict[str, str] = {
+    "task3": "val_auroc",
 }
 
 
