@@ -62,7 +62,7 @@ def dask_client(
                 threads_per_worker=1,
                 processes=True,
                 dashboard_address=None,
-                silence_logs=logging.ERROR,
+                silence_logs=logging.CRITICAL,  # worker heartbeats failing at shutdown are noise
             ) as local,
             Client(local) as client,
         ):
