@@ -188,3 +188,21 @@ def test_reduced_task3_models_learn_and_attributions_find_motifs(tmp_path, refer
         methods = record["attribution"]["methods"]
         # measured 0.62-0.69 (chance: 0.5) for every method, both activations
         assert all(m["auroc"] > 0.55 for m in methods.values()), (name, methods)
+
+
+def test_cli_writes_the_task3_data_set(tmp_path, reference_data, capsys):
+    out = tmp_path / "code.h5"
+    pfm = str(reference_data / "pfm_vertebrates.txt")
+    assert main(["data", "task3", "--out", str(out), "--n-seq", "100", "--pfm", pfm]) == 0
+    golden = json.loads((REPO / "tests" / "fixtures" / "data" / "task3_golden.json").read_text())
+    import hashlib
+
+    import h5py
+
+    with h5py.File(out, "r") as f:
+        digest = hashlib.sha256(
+            np.ascontiguousarray(f["X_test"][()], dtype="<f8").tobytes()
+        ).hexdigest()
+    assert digest == golden["sha256"]["X_test"]
+    assert main(["data", "task3", "--out", str(out), "--n-seq", "99", "--pfm", pfm]) == 2
+    assert "even number" in capsys.readouterr().err

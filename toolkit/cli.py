@@ -43,6 +43,14 @@ def _parser() -> argparse.ArgumentParser:
     t1.add_argument("--seed", type=int, default=33)
     t1.add_argument("--motifs", default=None, help="comma-separated core TF names")
     t1.set_defaults(func=_cmd_data_task1)
+    t3 = data_sub.add_parser("task3", help="Task 3 synthetic regulatory-code data set (spec §1.2)")
+    t3.add_argument("--out", type=Path, default=Path("data/synthetic_code_dataset.h5"))
+    t3.add_argument("--pfm", type=Path, default=None,
+                    help="JASPAR PFM file (pfm_vertebrates.txt); default: pyjaspar JASPAR2016")
+    t3.add_argument("--n-seq", type=int, default=20000, help="even: half positives, half negatives")
+    t3.add_argument("--seq-length", type=int, default=200)
+    t3.add_argument("--seed", type=int, default=22)
+    t3.set_defaults(func=_cmd_data_task3)
     t2 = data_sub.add_parser("task2", help="Task 2 truncated DeepSEA in vivo set (spec §1.3)")
     t2.add_argument("--deepsea", type=Path, required=True,
                     help="unpacked deepsea_train_bundle.v0.9 (train.mat, valid.mat, test.mat)")
@@ -140,6 +148,15 @@ def _cmd_data_task1(args: argparse.Namespace) -> int:
     if args.motifs:
         kwargs["core_names"] = tuple(m.strip() for m in args.motifs.split(","))
     path = task1(args.out, **kwargs)
+    print(f"wrote {path}")
+    return 0
+
+
+def _cmd_data_task3(args: argparse.Namespace) -> int:
+    from toolkit.data import task3
+
+    path = task3(args.out, pfm=args.pfm, n_seq=args.n_seq, seq_length=args.seq_length,
+                 seed=args.seed)
     print(f"wrote {path}")
     return 0
 

@@ -9,11 +9,39 @@ argument.
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 
 from toolkit.errors import InputError
 
 TARGETS = ("prob", "logit")
+# compiled functions built per call (a new model, a new shap explainer): TensorFlow warns
+# once it has traced the same Python function 5 times, which is expected here
+_OWN_FUNCTIONS = (
+    "gradient_function.<locals>",
+    "output_function.<locals>",
+    "integrated_gradients.<locals>",
+    "mutagenesis.<locals>",
+    "_local_functions.<locals>",
+    "TFDeep.phi_symbolic.<locals>",
+)
+
+
+class _ExpectedRetracing(logging.Filter):
+    """Drops TensorFlow's retracing warnings about this package's per-call functions."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return "triggered tf.function retracing" not in message or not any(
+            name in message for name in _OWN_FUNCTIONS
+        )
+
+
+def _quiet_retracing() -> None:
+    tf_logger = logging.getLogger("tensorflow")
+    if not any(isinstance(f, _ExpectedRetracing) for f in tf_logger.filters):
+        tf_logger.addFilter(_ExpectedRetracing())
 
 
 def check_onehot(x, method: str, name: str = "x") -> np.ndarray:
@@ -136,6 +164,7 @@ def target_model(
     """
     from tensorflow import keras
 
+    _quiet_retracing()
     if not isinstance(model, keras.Model):
         raise InputError(method, "model", f"expected a Keras model, got {type(model).__name__}")
     if target not in TARGETS:
