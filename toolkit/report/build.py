@@ -617,10 +617,13 @@ def print_summary(result: ReportResult, file=None) -> None:
         f"{'; ' + problems if problems else ''} ({result.seconds:.1f} s)",
         file=out,
     )
+    how = (
+        f"{a.read} read by Dask workers ({a.scheduler} cluster, {a.partitions} partitions)"
+        if a.scheduler in ("local", "slurm")
+        else f"{a.read} read in-process"
+    )
     print(
-        f"  records: {a.records} ({a.read} read with Dask [{a.scheduler}], {a.cached} from "
-        f"the cache) in {a.seconds:.1f} s",
-        file=out,
+        f"  records: {a.records} ({how}, {a.cached} from the cache) in {a.seconds:.1f} s", file=out
     )
     base = result.out_dir
     for kind in ("tables", "figures", "logos", "data"):

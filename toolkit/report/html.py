@@ -30,7 +30,7 @@ table.data tr.ok td{background:#eaf7ea}table.data tr.bad td{background:#fbeaea}
 .card b{display:block;font-size:1.4em}figure{margin:18px 28px 18px 0;display:inline-table;vertical-align:top}
 figure img{max-width:100%;border:1px solid #ddd}
 figcaption{font-size:.88em;color:#444;display:table-caption;caption-side:bottom}.logos{display:flex;flex-wrap:wrap;gap:16px}
-.logos figure{width:440px;margin:4px 0;display:block}pre{background:#f6f8fa;padding:8px;overflow:auto;font-size:.8em}
+.logos figure{width:560px;margin:4px 0;display:block}.logos figcaption{display:block}pre{background:#f6f8fa;padding:8px;overflow:auto;font-size:.8em}
 .links{font-size:.85em}.note{color:#555;font-size:.9em}#selfcheck{font-size:.8em;color:#555}
 """
 
@@ -101,13 +101,13 @@ def _block(block: dict) -> str:
     if kind == "figure":
         links = f' <span class="links">(<a href="{_e(block["pdf"])}">PDF</a>)</span>'
         return (
-            f'<figure><img src="{_e(block["png"])}" alt="{_e(block["title"])}">'
+            f'<figure><a href="{_e(block["png"])}"><img src="{_e(block["png"])}" alt="{_e(block["title"])}"></a>'
             f"<figcaption><b>{_e(block['title'])}.</b> {_e(block['caption'])}{links}"
             "</figcaption></figure>"
         )
     if kind == "logos":
         items = "".join(
-            f'<figure><img src="{_e(src)}" alt="{_e(cap)}" loading="eager">'
+            f'<figure><a href="{_e(src)}"><img src="{_e(src)}" alt="{_e(cap)}"></a>'
             f"<figcaption>{_e(cap)}</figcaption></figure>"
             for src, cap in block["items"]
         )
