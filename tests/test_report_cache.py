@@ -65,3 +65,19 @@ def test_local_cluster_reads_like_in_process(tmp_path):
     plain, _ = aggregate(root, _entries(root), progress=False, use_cache=False)
     pd.testing.assert_frame_equal(dask_rows, plain)
     assert (dask_rows["status"] == "corrupt").sum() == 1
+
+
+def test_unchanged_figures_are_reused_changed_ones_redrawn(tmp_path, monkeypatch):
+    import toolkit.report.figures as figures_module
+
+    root = write_sweep(tmp_path / "s", _recs(3))
+    report(root, progress=False)
+    drawn = []
+    real = figures_module._save
+    monkeypatch.setattr(figures_module, "_save", lambda *a: (drawn.append(a[1].name), real(*a)))
+    result = report(root, progress=False)
+    assert drawn == []  # nothing changed: every figure copied from the last report
+    assert all(p.stat().st_size > 1000 for p in result.files["figures"])
+    write_record(root, record("cnn-2", "relu", 9, auroc=0.5, aupr=0.5, match_fraction=0.5))
+    report(root, progress=False)
+    assert "task1_match_fraction.png" in drawn and "task1_classification.png" in drawn

@@ -131,6 +131,10 @@ def submit(
                     already_done=sorted({s.name for s in specs} - {s.name for s in todo}))
     if not todo:
         return out
+    if cluster != "slurm" and tasks_per_element(todo) > 1:
+        raise InputError(None, "distributed.processes", f"{tasks_per_element(todo)} processes "
+                         f"need --cluster slurm; locally use: horovodrun -np "
+                         f"{tasks_per_element(todo)} --gloo python -m toolkit.distributed CONFIG")
     elements = pack(todo, profile.runs_per_element)
     out.elements = len(elements)
     folder = results_dir / "slurm" / "logs" / "%j"
@@ -149,10 +153,6 @@ def submit(
         max_size = len(elements)
         executor = submitit.AutoExecutor(folder=folder, cluster=cluster)
         executor.update_parameters(timeout_min=profile.time_min, cpus_per_task=profile.cpus_per_task)
-        if tasks_per_element(todo) > 1:
-            raise InputError(None, "distributed.processes", f"{tasks_per_element(todo)} processes "
-                             f"need --cluster slurm; locally use: horovodrun -np "
-                             f"{tasks_per_element(todo)} --gloo python -m toolkit.distributed CONFIG")
 
     offset = 0
     for indices in chunk(len(elements), max_size):

@@ -214,7 +214,7 @@ def _finish(root, out, sweeps, rows, stats, figures_on, client, started) -> Repo
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:
         files, page = _write(
-            tmp, root, sweeps, rows, done, problems, counts, stats, figures_on, client
+            tmp, out, root, sweeps, rows, done, problems, counts, stats, figures_on, client
         )
         result = ReportResult(out, out / "index.html", counts, stats)
         result.files = {k: [out / p.relative_to(tmp) for p in v] for k, v in files.items()}
@@ -235,7 +235,7 @@ def _finish(root, out, sweeps, rows, stats, figures_on, client, started) -> Repo
     return result
 
 
-def _write(tmp, root, sweeps, rows, done, problems, counts, stats, figures_on, client):
+def _write(tmp, out, root, sweeps, rows, done, problems, counts, stats, figures_on, client):
     files: dict[str, list[Path]] = {"tables": [], "figures": [], "logos": [], "data": []}
     paper = paper_values()
     paper_t = paper_values("ttests")
@@ -321,7 +321,8 @@ def _write(tmp, root, sweeps, rows, done, problems, counts, stats, figures_on, c
             ]
         fig_blocks = []
         if figures_on and len(runs):
-            for fig in figures(runs, base / "figures", paper, tt, client=client):
+            previous = out / base.relative_to(tmp) / "figures"
+            for fig in figures(runs, base / "figures", paper, tt, client=client, previous=previous):
                 files["figures"] += [fig.png, fig.pdf]
                 fig_blocks.append(
                     {

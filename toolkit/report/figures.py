@@ -18,6 +18,9 @@ Boxes show the trials' quartiles (whiskers 1.5 IQR), dots the trials themselves 
 
 from __future__ import annotations
 
+import hashlib
+import json
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +45,7 @@ _PAPER_FIGURES = {
 
 
 _DRAWN = {"task", "model", "activation", "trial", "auroc", "aupr", "match_fraction", "match_any"}
+_KEYS = "fingerprints.json"  # figure name -> hash of its inputs, to skip redrawing
 MAX_DOTS = 40  # trials drawn as dots per box; more are summarised by the box alone
 
 
@@ -62,6 +66,7 @@ def figures(
     paper: pd.DataFrame | None = None,
     ttest_table: pd.DataFrame | None = None,
     client=None,
+    previous: str | Path | None = None,
 ) -> list[FigureFile]:
     """Draw every figure the runs support into ``out_dir`` (``<name>.png`` and ``<name>.pdf``).
 
@@ -78,6 +83,9 @@ def figures(
         :func:`toolkit.report.ttests.ttests`, for the p-values of the modified panels.
     client : distributed.Client, optional
         Draw the figures in parallel on its workers (they share ``out_dir``'s file system).
+    previous : str or Path, optional
+        The figures folder of the last report: a figure whose inputs (the task's runs, paper
+        values, t-tests and this module's code) are unchanged is copied from there, not redrawn.
 
     Returns
     -------
@@ -92,20 +100,53 @@ def figures(
         if paper is not None
         else pd.DataFrame(columns=["task", "figure", "metric", "model", "activation", "value"])
     )
-    written, jobs = [], []
+    old_keys = _read_keys(Path(previous) / _KEYS) if previous else {}
+    written, jobs, keys = [], [], {}
     for task in sorted(runs["task"].dropna().unique()):
         sub = runs[runs["task"] == task]
         tp = paper[paper["task"] == task]
+        tt = (
+            ttest_table[ttest_table["task"] == task]
+            if ttest_table is not None and len(ttest_table)
+            else None
+        )
+        key = _fingerprint(sub, tp, tt)
         for name, title, caption, draw in _plans(task, sub, tp, ttest_table):
             png, pdf = out_dir / f"{name}.png", out_dir / f"{name}.pdf"
             written.append(FigureFile(name, title, caption, png, pdf))
-            jobs.append((draw, png, pdf))
+            keys[name] = key
+            old_png, old_pdf = (
+                (Path(previous) / png.name, Path(previous) / pdf.name) if previous else (None, None)
+            )
+            if old_keys.get(name) == key and old_png.is_file() and old_pdf.is_file():
+                shutil.copyfile(old_png, png)
+                shutil.copyfile(old_pdf, pdf)
+            else:
+                jobs.append((draw, png, pdf))
+    (out_dir / _KEYS).write_text(json.dumps(keys, indent=1, sort_keys=True) + "\n")
     if client is not None and len(jobs) > 1:
         client.gather([client.submit(_save, *job, pure=False) for job in jobs])
     else:
         for job in jobs:
             _save(*job)
     return written
+
+
+def _fingerprint(runs: pd.DataFrame, paper: pd.DataFrame, ttest_table) -> str:
+    """Hash of everything a task's figures are drawn from, and of the code that draws them."""
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    for frame in (runs, paper, ttest_table):
+        if frame is not None and len(frame):
+            digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+            digest.update(",".join(map(str, frame.columns)).encode())
+    return digest.hexdigest()[:20]
+
+
+def _read_keys(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
 
 
 def _save(draw, png: Path, pdf: Path) -> None:
