@@ -109,3 +109,30 @@ def test_folder_of_sweeps_and_empty_sweep(tmp_path):
 def test_not_a_results_folder_is_a_clear_error(tmp_path, capsys):
     assert main(["report", str(tmp_path)]) == 2
     assert "no sweep here" in capsys.readouterr().err
+
+
+def test_unreadable_sweep_json_is_listed(tmp_path):
+    root, _ = _sweep(tmp_path / "s")
+    (root / "sweep.json").write_text('{"runs": [')
+    result = report(root, progress=False, figures_on=False)
+    problems = pd.read_csv(root / "report/problems.tsv", sep="\t")
+    assert problems["state"].tolist() == ["unreadable"]
+    assert result.counts["done"] == 6  # the records still count
+
+
+def test_jobs_report_script(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root, _ = _sweep(tmp_path / "s")
+    script = Path(__file__).resolve().parents[1] / "jobs" / "report.py"
+    proc = subprocess.run(
+        [sys.executable, str(script), str(root), "--out", str(tmp_path / "r"), "--no-progress"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert f"open: {tmp_path / 'r' / 'index.html'}" in proc.stdout
+    assert "tables: " in proc.stdout and "figures: " in proc.stdout
