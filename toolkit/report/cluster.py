@@ -1,7 +1,8 @@
 """Dask clusters for the report: local worker processes, or workers running as Slurm jobs.
 
 - ``local``: a :class:`distributed.LocalCluster` of small processes (default 2 workers x 1
-  thread, no dashboard), enough for reading tens of thousands of small JSON files.
+  thread, no dashboard), enough for reading tens of thousands of small JSON files. On Linux
+  the worker processes are forked (``EXPACT_DASK_START_METHOD=spawn`` to spawn them instead).
 - ``slurm``: a :class:`dask_jobqueue.SLURMCluster`; each worker is one Slurm job (1 core,
   ``memory`` per job) started with this interpreter, so the workers import this toolkit. The
   network interface defaults to ``lo`` when the only Slurm node is this machine (a single-node
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import shutil
 import subprocess
 import sys
@@ -54,9 +56,16 @@ def dask_client(
     from distributed import Client
 
     if cluster == "local":
+        import dask
         from distributed import LocalCluster
 
+        # fork: the workers start in ~0.1 s of CPU instead of ~1.3 s each (no re-import of
+        # pandas, dask and this toolkit); EXPACT_DASK_START_METHOD=spawn is the safe fallback
+        method = os.environ.get(
+            "EXPACT_DASK_START_METHOD", "fork" if sys.platform == "linux" else "spawn"
+        )
         with (
+            dask.config.set({"distributed.worker.multiprocessing-method": method}),
             LocalCluster(
                 n_workers=workers,
                 threads_per_worker=1,
