@@ -123,7 +123,15 @@ def _parser() -> argparse.ArgumentParser:
                              "/usr/local/share/ca-certificates/*.crt)")
     cbuild.add_argument("--no-ca-certs", action="store_true", help="copy no extra CA certificates")
     cbuild.add_argument("--log", type=Path, default=None, help="write the build output here")
+    cbuild.add_argument("--wheelhouse", default=None, metavar="DIR",
+                        help="install the Python packages offline from DIR ('auto': the "
+                             "cached one of `expact containers wheelhouse`)")
     cbuild.set_defaults(func=_cmd_containers_build)
+    cwheel = cont_sub.add_parser("wheelhouse", help="collect the pinned set, the MEME sources "
+                                 "and a Horovod wheel for offline image builds")
+    cwheel.add_argument("--output", type=Path, default=None,
+                        help="default: ~/.cache/expact/wheelhouse/<hash of the pins>")
+    cwheel.set_defaults(func=_cmd_containers_wheelhouse)
     ccheck = cont_sub.add_parser("check", help="run an image's tests (apptainer test)")
     ccheck.add_argument("image", type=Path)
     ccheck.set_defaults(func=_cmd_containers_check)
@@ -332,10 +340,27 @@ def _cmd_containers_build(args: argparse.Namespace) -> int:
     from toolkit.containers.apptainer import build
 
     certs = [] if args.no_ca_certs else args.ca_cert
-    result = build(args.base, args.output, mirror=args.mirror, ca_certs=certs, log=args.log)
+    wheelhouse = args.wheelhouse
+    if wheelhouse == "auto":
+        from toolkit.containers.wheelhouse import prepare_wheelhouse
+
+        wheelhouse = prepare_wheelhouse()
+        print(f"wheelhouse: {wheelhouse}")
+    result = build(args.base, args.output, mirror=args.mirror, ca_certs=certs, log=args.log,
+                   wheelhouse=wheelhouse)
     print(f"built {result.image} ({result.size_bytes / 1e6:.0f} MB) in {result.seconds:.0f} s")
     print(f"  check it: expact containers check {result.image}")
     print(f"  use it:   a cluster profile with  container: {result.image}")
+    return 0
+
+
+def _cmd_containers_wheelhouse(args: argparse.Namespace) -> int:
+    from toolkit.containers.wheelhouse import prepare_wheelhouse
+
+    folder = prepare_wheelhouse(args.output)
+    size = sum(f.stat().st_size for f in folder.iterdir() if f.is_file())
+    print(f"wheelhouse {folder} ({size / 1e6:.0f} MB); "
+          f"use it: expact containers build --wheelhouse {folder}")
     return 0
 
 

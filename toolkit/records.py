@@ -56,14 +56,25 @@ def read_record(run_dir: str | Path) -> dict | None:
 
 
 def package_versions() -> dict[str, str | None]:
-    """Versions of the packages that shape results, plus Python and the platform."""
+    """Versions of the packages that shape results, plus Python, the platform and the
+    Apptainer image the run is in (``container``: its path, None outside an image)."""
     versions: dict[str, str | None] = {"python": sys.version.split()[0], "platform": platform.platform()}
     for name in PACKAGES:
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             versions[name] = None
+    info = container_record()
+    versions["container"] = info["image"] if info else None
     return versions
+
+
+def container_record() -> dict | None:
+    """The Apptainer image this process runs in (``image`` path and its ``labels``: every
+    version baked into it), or None outside an image; records keep it as ``container``."""
+    from toolkit.containers.apptainer import container_info
+
+    return container_info()
 
 
 def _jsonable(value: Any) -> Any:

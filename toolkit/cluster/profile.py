@@ -39,7 +39,11 @@ class Profile:
     signal_delay_s : int
         Seconds before the time limit at which Slurm sends USR2 (checkpoint and requeue).
     container : str or None
-        Apptainer image the elements run in (see containers/).
+        Apptainer image (SIF) every element runs in: ``apptainer exec [--nv] --bind ... IMAGE
+        python3`` (see containers/README.md). A relative path is taken from the profile's folder.
+    container_binds : list of str
+        Extra ``--bind`` specifications (``src[:dest[:ro]]``) for such elements; the results
+        and data folders, the Slurm configuration and the munge socket are bound anyway.
     """
 
     name: str = "default"  # where the profile came from (file path), for error messages
@@ -57,6 +61,7 @@ class Profile:
     srun_args: list[str] = field(default_factory=list)
     signal_delay_s: int = 120
     container: str | None = None
+    container_binds: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -114,10 +119,29 @@ def parse_profile(raw: dict, source: str = "profile", name: str = "profile") -> 
     srun_args = values.get("srun_args", [])
     if not isinstance(srun_args, list) or not all(isinstance(a, str) for a in srun_args):
         raise InputError(source, "srun_args", f"expected a list of strings, got {srun_args!r}")
+    binds = values.get("container_binds", [])
+    if not isinstance(binds, list) or not all(isinstance(b, str) and b and "," not in b
+                                              for b in binds):
+        raise InputError(source, "container_binds",
+                         f"expected a list of bind specifications without ',', got {binds!r}")
     if values.get("container") is not None:
-        raise InputError(source, "container",
-                         "running elements inside an Apptainer image is not available yet")
+        values["container"] = _image_path(values["container"], source)
     return Profile(**values)
+
+
+def _image_path(value: str, source: str) -> str:
+    """Absolute path of an existing image file (``~`` and ``$VARS`` expanded; relative to the
+    profile file's folder)."""
+    import os
+
+    path = Path(os.path.expandvars(value)).expanduser()
+    if not path.is_absolute():
+        base = Path(source).parent if Path(source).is_file() else Path.cwd()
+        path = base / path
+    if not path.is_file():
+        raise InputError(source, "container",
+                         f"image {str(path)!r} not found (build one with `expact containers build`)")
+    return str(path.absolute())
 
 
 def check_against_cluster(profile: Profile, limits: dict, source: str = "profile") -> None:

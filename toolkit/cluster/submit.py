@@ -77,8 +77,41 @@ def chunk(n: int, max_size: int) -> list[range]:
     return [range(i, min(i + max_size, n)) for i in range(0, n, max_size)]
 
 
-def dry_run_script(profile: Profile, name: str, results_dir: Path, n_elements: int) -> str:
+def container_python(profile: Profile, results_dir: Path, specs: list[RunSpec],
+                     dry_run: bool = False) -> str | None:
+    """submitit's ``python=`` for a profile with a ``container``: ``apptainer exec`` of the
+    image's ``python3``, binding the results folder and every folder a spec names (data,
+    Tomtom target); None without a container."""
+    if not profile.container:
+        return None
+    from toolkit.containers.apptainer import exec_python, find_apptainer, job_binds
+
+    paths = [Path(results_dir)] + [p for spec in specs for p in _spec_paths(spec.to_dict())]
+    try:
+        apptainer = find_apptainer()
+    except InputError:
+        if not dry_run:
+            raise
+        apptainer = "apptainer"
+    return exec_python(profile.container, job_binds(paths, profile.container_binds),
+                       gpus=profile.gpus_per_node > 0, apptainer=apptainer)
+
+
+def _spec_paths(value) -> list[Path]:
+    """Existing absolute paths anywhere in a spec's values."""
+    if isinstance(value, dict):
+        return [p for v in value.values() for p in _spec_paths(v)]
+    if isinstance(value, list | tuple):
+        return [p for v in value for p in _spec_paths(v)]
+    if isinstance(value, str) and value.startswith("/") and Path(value).exists():
+        return [Path(value)]
+    return []
+
+
+def dry_run_script(profile: Profile, name: str, results_dir: Path, n_elements: int,
+                   specs: list[RunSpec] = ()) -> str:
     """The sbatch script submitit would submit for the first array of this sweep."""
+    import shlex
     import sys
 
     from submitit.slurm.slurm import _make_sbatch_string
@@ -86,7 +119,9 @@ def dry_run_script(profile: Profile, name: str, results_dir: Path, n_elements: i
     params = slurm_parameters(profile, name)
     if n_elements > 1:
         params["map_count"] = n_elements
-    command = f"{sys.executable} -u -m submitit.core._submit {results_dir / 'slurm' / 'logs' / '%j'}"
+    python = (container_python(profile, results_dir, list(specs), dry_run=True)
+              or shlex.quote(sys.executable))
+    command = f"{python} -u -m submitit.core._submit {results_dir / 'slurm' / 'logs' / '%j'}"
     return _make_sbatch_string(command=command, folder=results_dir / "slurm" / "logs" / "%j",
                                **params)
 
@@ -138,6 +173,7 @@ def submit(
     elements = pack(todo, profile.runs_per_element)
     out.elements = len(elements)
     folder = results_dir / "slurm" / "logs" / "%j"
+    python = container_python(profile, results_dir, todo)  # None: this process's Python
     if cluster == "slurm":
         from toolkit.cluster import slurm
 
@@ -145,13 +181,17 @@ def submit(
         max_size = slurm.max_array_size()
         if profile.max_array_size:
             max_size = min(max_size, profile.max_array_size)
-        executor = submitit.SlurmExecutor(folder=folder)
+        executor = submitit.SlurmExecutor(folder=folder, python=python)
         executor.update_parameters(**slurm_parameters(profile, sweep_name))
         if tasks_per_element(todo) > 1:  # Horovod: one job step with a task per rank
             executor.update_parameters(ntasks_per_node=tasks_per_element(todo))
     else:
         max_size = len(elements)
-        executor = submitit.AutoExecutor(folder=folder, cluster=cluster)
+        if python and cluster == "debug":
+            raise InputError(profile.name, "container", "the debug executor runs in this "
+                             "process and cannot run inside an image; use --cluster local")
+        extra = {"local_python": python} if python else {}
+        executor = submitit.AutoExecutor(folder=folder, cluster=cluster, **extra)
         executor.update_parameters(timeout_min=profile.time_min, cpus_per_task=profile.cpus_per_task)
 
     offset = 0

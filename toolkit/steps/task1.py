@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from toolkit.config import RunSpec
-from toolkit.records import RECORD_NAME, package_versions, write_json
+from toolkit.records import RECORD_NAME, container_record, package_versions, write_json
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +110,7 @@ def task1(spec: RunSpec, run_dir: str | Path, progress: bool = True) -> dict:
         dist=t["dist"],
         min_overlap=t["min_overlap"],
     )
+    log.info("tomtom (%s): %s", hits.attrs["version"], " ".join(map(str, hits.attrs["command"])))
     t0 = lap("tomtom", t0)
     ground_truth = load_ground_truth(spec.match["ground_truth"])
     result = match(
@@ -135,6 +136,7 @@ def task1(spec: RunSpec, run_dir: str | Path, progress: bool = True) -> dict:
         "spec": spec.to_dict(),
         "seed": spec.seed,
         "versions": package_versions() | {"tomtom": tomtom_version(t["backend"])},
+        "container": container_record(),  # image path and labels; None outside an image
         "first_layer": FIRST_ACTIVATION_LAYER,
         "epochs_run": len(history.get("loss", [])),
         "slurm": {k: os.environ.get(k) for k in ("SLURM_JOB_ID", "SLURM_ARRAY_JOB_ID",
