@@ -2,8 +2,9 @@
 
 Writes N synthetic Task 1 records (the layout ``toolkit/steps/task1.py`` writes, ~4.3 KB each:
 3 models x 17 activations x N/51 trials) into a scratch folder, then times, each in a fresh
-process with the peak memory of the whole process tree (the Dask workers included) sampled
-every 20 ms:
+process with its CPU time (user + system of the whole process tree) and the peak memory of
+that tree (proportional set size, so pages shared by forked Dask workers count once) sampled
+every 50 ms:
 
 - ``pandas``: a plain loop: ``json.load`` every record, ``pd.json_normalize``, groupby
   mean/std, the two paper TSVs;
@@ -144,8 +145,17 @@ MEASURES = {
 }
 
 
+def _pss(proc) -> int:
+    """Proportional set size: forked workers' shared pages are counted once, not per process."""
+    try:
+        return proc.memory_full_info().pss
+    except (AttributeError, OSError):
+        return proc.memory_info().rss
+
+
 def run_measure(name: str, root: Path, out: Path) -> dict:
-    """Run one measure in a fresh interpreter; wall time and peak RSS of its process tree."""
+    """Run one measure in a fresh interpreter; wall time, CPU time and peak memory (PSS) of
+    its process tree."""
     import resource
 
     import psutil
@@ -161,10 +171,10 @@ def run_measure(name: str, root: Path, out: Path) -> dict:
     while proc.poll() is None:
         try:
             procs = [parent, *parent.children(recursive=True)]
-            peak = max(peak, sum(p.memory_info().rss for p in procs if p.is_running()))
+            peak = max(peak, sum(_pss(p) for p in procs if p.is_running()))
         except psutil.Error:
             pass
-        time.sleep(0.02)
+        time.sleep(0.05)
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the tree's CPU time (load-proof)
     cpu = (after.ru_utime + after.ru_stime) - (usage.ru_utime + usage.ru_stime)
