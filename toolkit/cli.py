@@ -16,15 +16,38 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # silence TF's start-up banners
     parser = _parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    _log_to_stderr(logging.DEBUG if args.verbose else logging.INFO)
     try:
         return args.func(args)
     except InputError as exc:
         print(f"expact: error: {exc}", file=sys.stderr)
         return 2
+
+
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is at emit time (not the stream of the first call).
+
+    ``main`` may run many times in one process (tests, notebooks) with ``sys.stderr`` swapped
+    in between; a handler holding the first stream would write to a closed file.
+    """
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value):
+        pass
+
+
+def _log_to_stderr(level: int) -> None:
+    """Show the toolkit's log lines on stderr, once per process (no root-logger changes)."""
+    logger = logging.getLogger("toolkit")
+    logger.setLevel(level)
+    if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
+        handler = _StderrHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logger.addHandler(handler)
 
 
 def _parser() -> argparse.ArgumentParser:
