@@ -142,8 +142,11 @@ def _read(entries: list[tuple], get_client, progress: bool, stats: AggregateStat
         frame = db.from_sequence(entries, npartitions=n_parts).map(record_row)
         parts = frame.to_dataframe(meta=_empty()).to_delayed()
         results: list[pd.DataFrame] = []
-        for future in as_completed(get_client().compute(parts)):
+        pending = as_completed(get_client().compute(parts))
+        del parts
+        for future in pending:
             result = future.result()
+            future.release()  # the worker drops its copy now, not at the end
             results.append(result)
             bar.update(len(result))
     finally:

@@ -508,7 +508,7 @@ def _provenance(sweeps, rows, done, problems, stats):
                 }
             )
         if specs:
-            params = {k: specs[0].get(k) for k in ("data", "train", "filters", "tomtom", "match")}
+            params = sweep.params
             blocks.append(
                 {
                     "kind": "details",

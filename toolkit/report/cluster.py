@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import os
 import shutil
@@ -64,6 +65,10 @@ def dask_client(
         method = os.environ.get(
             "EXPACT_DASK_START_METHOD", "fork" if sys.platform == "linux" else "spawn"
         )
+        if method == "fork":
+            # objects that exist now (e.g. a 10,000-run sweep.json) leave the collector's
+            # view, so the workers' garbage collections do not touch, and copy, the parent's heap
+            gc.freeze()
         with (
             dask.config.set({"distributed.worker.multiprocessing-method": method}),
             LocalCluster(
@@ -75,6 +80,7 @@ def dask_client(
             ) as local,
             Client(local) as client,
         ):
+            gc.unfreeze()
             client.wait_for_workers(workers, timeout=timeout_s)
             yield client
         return

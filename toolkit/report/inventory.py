@@ -15,6 +15,8 @@ from pathlib import Path
 
 from toolkit.records import RECORD_NAME
 
+_KEEP = ("name", "spec_hash", "task", "model", "activation", "trial", "seed")
+_PARAMS = ("data", "train", "filters", "tomtom", "match")
 ERROR_NAME = "error.json"
 RUNNING_NAME = "running.json"  # written by the sweep when a run starts
 
@@ -26,7 +28,8 @@ class Sweep:
     path: Path
     rel: str  # relative to the root ('.' when the root itself)
     meta: dict = field(default_factory=dict)  # sweep.json without "runs" ({} when absent)
-    expected: dict[str, dict] = field(default_factory=dict)  # run name -> spec from sweep.json
+    expected: dict[str, dict] = field(default_factory=dict)  # run name -> spec (name, hash, cell)
+    params: dict = field(default_factory=dict)  # step parameters of the sweep's first spec
     records: dict[str, tuple[str, str, int, int]] = field(default_factory=dict)  # run -> entry
     errors: dict[str, dict] = field(default_factory=dict)  # run -> error.json (or its problem)
     running: dict[str, dict] = field(
@@ -68,8 +71,12 @@ def _scan(folder: Path, root: Path) -> Sweep:
     if sweep_file.is_file():
         try:
             meta = json.loads(sweep_file.read_text())
-            sweep.expected = {run["name"]: run for run in meta.get("runs", [])}
-            sweep.meta = {k: v for k, v in meta.items() if k != "runs"}
+            runs = meta.pop("runs", [])
+            # keep what the report uses: a 10,000-run sweep.json is ~50 MB as Python objects
+            sweep.expected = {run["name"]: {k: run.get(k) for k in _KEEP} for run in runs}
+            sweep.params = {k: runs[0].get(k) for k in _PARAMS} if runs else {}
+            sweep.meta = meta
+            del runs
         except (OSError, ValueError, KeyError, TypeError) as exc:
             sweep.problems.append(f"sweep.json unreadable ({type(exc).__name__}: {exc})")
     runs_dir = folder / "runs"
