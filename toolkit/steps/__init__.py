@@ -79,6 +79,17 @@ TASK_SECTIONS: dict[str, dict[str, dict]] = {
             "steps_per_epoch": 0,  # 0: a full pass per epoch; > 0: cap (quick runs)
             "max_eval_sequences": 0,  # 0: all; > 0: evaluate on the first ones (quick runs)
         },
+        "analysis": {  # after training, on rank 0 (spec §7, task4_step2/step3)
+            "filters": True,  # 300 first-layer filters -> PPMs (whole test split) -> Tomtom
+            "filter_sequences": 0,  # 0: the whole test split; > 0: its first ones
+            "saliency_class": 4,  # saliency x input on test sequences positive only for it
+            "saliency_sequences": 100,  # ... the first ones without N
+            "plot_indices": [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+            "plot_start": 150,
+            "plot_end": 450,
+            "example_sequence": "",  # a 600-nt sequence (e.g. Basset Fig. 4, chr9 region)
+            "example_class": 113,  # ... explained for this class (H1-hESC)
+        },
     },
     "task5": _CHIP_SECTIONS,
     "task6": _CHIP_SECTIONS,
@@ -98,6 +109,9 @@ CONFIG_CHECKS: dict[str, str] = {
 # tasks not listed keep TrainConfig's default, val_aupr (Task 1)
 DEFAULT_MONITOR: dict[str, str] = {
     "task3": "val_auroc",
+    "task4": "val_auroc",
+    "task5": "val_auroc",
+    "task6": "val_auroc",
 }
 
 
