@@ -96,6 +96,7 @@ def _config(tmp_path: Path, data: Path, **over) -> Path:
         "data": {"path": str(data)},
         "train": {"epochs": 3, "batch_size": 8, "monitor": "val_auroc"},
         "distributed": {"processes": 2, "steps_per_epoch": 2, "chunk_rows": 16},
+        "analysis": {"filters": False, "saliency_sequences": 2},  # tests/test_task4_analysis.py
     } | over
     path = tmp_path / "task4.yaml"
     path.write_text(yaml.safe_dump(config))

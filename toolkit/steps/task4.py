@@ -7,6 +7,14 @@ memory), and :func:`toolkit.distributed.train.train_distributed` averages the gr
 0 writes the checkpoints, the weights and the record; the test predictions of all ranks are
 gathered and scored on rank 0 (per-class sklearn AUROC/AUPR, mean and std over the 164
 targets, as the original's TSV).
+
+Then, on rank 0 (the ``analysis`` section): the 300 first-layer filters -> activation-aligned
+PPMs over the streamed test split (two passes: the global maximum per filter, then the
+windows; the fmap of the whole split is never held) -> clipped MEME -> Tomtom -> "match any
+JASPAR" and logos; saliency x input for ``saliency_class`` (4) on the first test sequences
+positive only for it and without N, plotted over positions 150-450; and, when a sequence is
+given (``example_sequence``, e.g. the Basset paper's Fig. 4 chr9 region, which is not shipped),
+its saliency for ``example_class`` (113).
 """
 
 from __future__ import annotations
@@ -200,6 +208,189 @@ def task4(spec: RunSpec, run_dir: str | Path, progress: bool = True) -> dict:
         "timings_s": timings,
         "wall_s": round(time.time() - started, 3),
     }
+    from toolkit.steps import TASK_SECTIONS
+
+    analysis = TASK_SECTIONS["task4"]["analysis"] | spec.extra.get("analysis", {})
+    t0 = time.time()
+    if analysis["filters"]:
+        found = basset_filters(model, path, eval_rc, spec, run_dir, analysis["filter_sequences"])
+        record["match"], record["n_windows"] = found["match"], found["n_windows"]
+        record["files"].update(
+            filters="filters.npz",
+            meme="filters.meme",
+            tomtom="tomtom/tomtom.tsv",
+            logos=found["logos"],
+        )
+        timings["filters_tomtom"] = round(time.time() - t0, 3)
+        t0 = time.time()
+    record["saliency"] = basset_saliency(model, path, analysis, run_dir)
+    record["files"]["saliency"] = record["saliency"]["files"]
+    timings["saliency"] = round(time.time() - t0, 3)
+    record["wall_s"] = round(time.time() - started, 3)
     write_json(run_dir / RECORD_NAME, record)
     shutil.rmtree(run_dir / "checkpoint", ignore_errors=True)
     return record
+
+
+def streaming_ppm(fmap_batches, threshold: float = 0.5, window: int = 20):
+    """:func:`toolkit.filters.ppm` over batches: the same PPMs, without the whole fmap.
+
+    Parameters
+    ----------
+    fmap_batches : callable
+        ``fmap_batches()`` yields ``(fmap (n, L, F), x (n, L, 4))``; called twice (pass 1:
+        the global maximum of each filter; pass 2: the windows above ``threshold`` x max).
+
+    Returns
+    -------
+    (np.ndarray (F, window, 4), np.ndarray (F,))
+        PPMs (uniform where a filter has <= 1 window) and windows per filter.
+    """
+    fmax = None
+    for fmap, _ in fmap_batches():
+        m = fmap.reshape(-1, fmap.shape[-1]).max(axis=0)
+        fmax = m if fmax is None else np.maximum(fmax, m)
+    if fmax is None:
+        raise InputError(None, "test", "no sequences to align filters on")
+    left, right = window // 2, window - window // 2
+    counts = n_windows = None
+    for fmap, x in fmap_batches():
+        length, n_filters = fmap.shape[1], fmap.shape[2]
+        p_lo, p_hi = left + 1, length - right  # the window fits strictly inside
+        if counts is None:
+            counts = np.zeros((n_filters, window, 4))
+            n_windows = np.zeros(n_filters, np.int64)
+        if p_hi <= p_lo:
+            continue
+        hits = fmap[:, p_lo:p_hi, :] > threshold * fmax
+        n_windows += hits.sum(axis=(0, 1))
+        flat = hits.reshape(-1, n_filters).T.astype(np.float32)
+        for k in range(window):
+            start = p_lo - left + k
+            shifted = np.ascontiguousarray(x[:, start : start + p_hi - p_lo, :], np.float32)
+            counts[:, k, :] += flat @ shifted.reshape(-1, 4)
+    ppms = np.full(counts.shape, 0.25)
+    enough = n_windows > 1
+    ppms[enough] = counts[enough] / n_windows[enough, None, None]
+    return ppms, n_windows
+
+
+def basset_filters(model, path, rc: str, spec: RunSpec, run_dir: Path, limit: int = 0) -> dict:
+    """First-layer filters over the streamed test split -> PPMs, MEME, Tomtom, match any."""
+    from toolkit.data.basset import stream
+    from toolkit.filters import clip
+    from toolkit.filters.logos import logos
+    from toolkit.meme_io import read_meme_file, write_meme
+    from toolkit.models import first_layer_model
+    from toolkit.steps.task56 import match_any
+    from toolkit.tomtom import tomtom
+
+    first = first_layer_model(model)
+    test = stream(path, "test", batch_size=256, shuffle=False, reverse_complement=rc)
+
+    def fmap_batches():
+        seen = 0
+        for x, _ in test.batches():
+            if limit and seen >= limit:
+                return
+            yield first(x, training=False).numpy(), x
+            seen += len(x)
+
+    f, t = spec.filters, spec.tomtom
+    ppms, n_windows = streaming_ppm(fmap_batches, f["threshold"], f["window"])
+    clipped = clip(
+        ppms,
+        f["clip_threshold"],
+        f["clip_pad"],
+        reproduce_index0_bug=f["reproduce_clip_index0_bug"],
+    )
+    np.savez_compressed(run_dir / "filters.npz", ppms=ppms, n_windows=n_windows)
+    meme = write_meme(run_dir / "filters.meme", clipped)
+    hits = tomtom(
+        meme,
+        t["target"],
+        backend=t["backend"],
+        out_dir=run_dir / "tomtom",
+        thresh=t["thresh"],
+        dist=t["dist"],
+        min_overlap=t["min_overlap"],
+    )
+    names = {k: v or k for k, v in read_meme_file(t["target"]).alt_names().items()}
+    result = match_any(hits, len(ppms), names)
+    log.info("basset filters: match any JASPAR %.3f", result["match_any"])
+    files = []
+    if f["logos"]:
+        titles = [f"filter{j} {n}".strip() for j, n in enumerate(result["best_name"])]
+        files = [p.name for p in logos(clipped, run_dir / "filter_logos", titles=titles, ncols=15)]
+    return {"match": result, "n_windows": n_windows.tolist(), "logos": files}
+
+
+def basset_saliency(model, path, analysis: dict, run_dir: Path) -> dict:
+    """Saliency of class ``saliency_class`` on test sequences positive only for it, no N.
+
+    ``saliency.npz``: ``saliency`` (n, L, 4) raw gradients, ``x`` int8, ``test_index``; and
+    ``example_saliency`` / ``example_x`` for ``example_sequence`` when one is given.
+    """
+    from toolkit.data.basset import stream
+    from toolkit.records import atomic_write_bytes
+    from toolkit.steps.task56 import _npz_bytes, gradient, plot_saliency
+
+    cls, want = analysis["saliency_class"], analysis["saliency_sequences"]
+    test = stream(path, "test", batch_size=256, shuffle=False, reverse_complement="none")
+    if not 0 <= cls < test.n_targets or not 0 <= analysis["example_class"] < test.n_targets:
+        raise InputError(None, "analysis.saliency_class", f"expected 0..{test.n_targets - 1}")
+    xs, rows, offset = [], [], 0
+    for x, y in test.batches():
+        has_n = (x == 0.25).all(axis=2).any(axis=1)
+        keep = np.flatnonzero((y[:, cls] == 1) & (y.sum(axis=1) == 1) & ~has_n)
+        xs.append(x[keep])
+        rows.extend((offset + keep).tolist())
+        offset += len(x)
+        if len(rows) >= want:
+            break
+    x = np.concatenate(xs)[:want] if xs else np.zeros((0, test.length, 4), np.float32)
+    rows = np.asarray(rows[:want], np.int64)
+    arrays, info = (
+        {},
+        {
+            "class_index": cls,
+            "n_sequences": int(len(x)),
+            "target": "prob",
+            "plot_range": [analysis["plot_start"], analysis["plot_end"]],
+            "files": [],
+            "plots": [],
+        },
+    )
+    start, end = analysis["plot_start"], min(analysis["plot_end"], test.length)
+    if len(x):
+        grad, info["method"] = gradient(model, x, cls, 128)
+        arrays.update(saliency=grad, x=x.astype(np.int8), test_index=rows)
+        indices = [i for i in analysis["plot_indices"] if i < len(x)]
+        if indices:
+            info["plots"] += [
+                p.name
+                for p in plot_saliency(
+                    grad[indices] * x[indices], indices, start, end, run_dir / "saliency_plots"
+                )
+            ]
+        info["plot_indices"] = indices
+    example = analysis["example_sequence"].strip().upper()
+    if example:
+        if len(example) != test.length or set(example) - set("ACGT"):
+            raise InputError(
+                None, "analysis.example_sequence", f"expected {test.length} letters of A, C, G, T"
+            )
+        one_hot = np.eye(4, dtype=np.float32)[["ACGT".index(c) for c in example]][None]
+        grad, _ = gradient(model, one_hot, analysis["example_class"], 1)
+        arrays.update(example_saliency=grad, example_x=one_hot.astype(np.int8))
+        info["example_class"] = analysis["example_class"]
+        info["plots"] += [
+            p.name
+            for p in plot_saliency(
+                grad * one_hot, [0], 0, test.length, run_dir / "saliency_example"
+            )
+        ]
+    if arrays:
+        atomic_write_bytes(run_dir / "saliency.npz", _npz_bytes(**arrays))
+        info["files"] = ["saliency.npz", *info["plots"]]
+    return info
