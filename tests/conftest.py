@@ -9,6 +9,12 @@ import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+# submitit configures logging with logging.config.dictConfig on its first import, which closes
+# every existing handler; absl's handler (created when TensorFlow is first imported, inside
+# some test) then closes the stream it holds: pytest's capture file. Importing submitit
+# before anything imports TensorFlow keeps the capture alive.
+import submitit  # noqa: E402,F401
+
 REPO = Path(__file__).resolve().parents[1]
 REFERENCE_DATA = REPO.parent / "shared" / "reference_data"
 
