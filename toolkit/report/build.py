@@ -562,9 +562,15 @@ def _provenance(sweeps, rows, done, problems, stats):
         {"kind": "heading", "text": "Aggregation"},
         {"kind": "pre", "text": json.dumps(asdict(stats), indent=2)},
         {
-            "kind": "text",
-            "text": "All runs, one row per record file: runs.tsv, "
-            "runs.parquet; everything written: report.json.",
+            "kind": "links",
+            "text": "One row per record file (corrupt ones included), problems, everything "
+            "written:",
+            "items": [
+                ("runs.tsv", "runs.tsv"),
+                ("runs.parquet", "runs.parquet"),
+                ("problems.tsv", "problems.tsv"),
+                ("report.json", "report.json"),
+            ],
         },
     ]
     return blocks

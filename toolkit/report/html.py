@@ -67,6 +67,7 @@ def render_index(page: dict) -> str:
         - ``figure``: ``png``, ``pdf``, ``title``, ``caption``;
         - ``logos``: ``items`` [(png href, caption)];
         - ``text`` (escaped paragraph), ``pre`` (preformatted), ``heading`` (h3);
+        - ``links``: ``text`` and ``items`` [(label, href)];
         - ``details``: ``summary`` and nested ``blocks`` (collapsed).
     """
     parts = [
@@ -112,6 +113,9 @@ def _block(block: dict) -> str:
             for src, cap in block["items"]
         )
         return f'<div class="logos">{items}</div>'
+    if kind == "links":
+        items = " ".join(f'<a href="{_e(href)}">{_e(label)}</a>' for label, href in block["items"])
+        return f'<p class="links">{_e(block.get("text", ""))} {items}</p>'
     if kind == "text":
         return f'<p class="note">{_e(block["text"])}</p>'
     if kind == "pre":
