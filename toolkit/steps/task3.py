@@ -20,6 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
+from toolkit.attribution import METHODS
+from toolkit.attribution._common import TARGETS
+from toolkit.attribution.integrated_gradients import VARIANTS as IG_VARIANTS
 from toolkit.config import RunSpec
 from toolkit.errors import InputError
 from toolkit.records import RECORD_NAME, atomic_write_bytes, package_versions, write_json
@@ -28,9 +31,7 @@ log = logging.getLogger(__name__)
 
 #: Methods in the paper's order; each draws its references from its own stream
 #: ``RandomState([seed, index])`` so a method's maps do not depend on which others run.
-METHOD_ORDER = ("saliency", "mutagenesis", "integrated_gradients", "deepshap")
-TARGETS = ("prob", "logit")
-IG_VARIANTS = ("paper", "standard")
+METHOD_ORDER = tuple(METHODS)
 
 
 def check_config(extra: dict, source: str = "config") -> None:
@@ -235,7 +236,7 @@ def attribution_analysis(
     """
     import pandas as pd
 
-    from toolkit.attribution import DEFAULT_NORM, METHODS, score, shuffled_references
+    from toolkit.attribution import DEFAULT_NORM, score, shuffled_references
     from toolkit.plots import attribution_logos
 
     column = attr["class_index"]
