@@ -67,8 +67,12 @@ def _timed(fn):
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=500, help="sequences (paper: 500)")
-    parser.add_argument("--baseline-n", type=int, default=None,
-                        help="sequences for the slow original loops (default: all --n)")
+    parser.add_argument(
+        "--baseline-n",
+        type=int,
+        default=None,
+        help="sequences for the slow original loops (default: all --n)",
+    )
     parser.add_argument("--epochs", type=int, default=2, help="training epochs of CNN-dist")
     parser.add_argument("--weights", type=Path, default=None, help="trained CNN-dist weights (.h5)")
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
@@ -83,17 +87,28 @@ def main() -> None:
     from toolkit.training import TrainConfig, train
 
     with tempfile.TemporaryDirectory() as tmp:
-        data = load(task3(Path(tmp) / "t3.h5", n_seq=max(6000, 12 * args.n), progress=False), task=3)
+        data = load(
+            task3(Path(tmp) / "t3.h5", n_seq=max(6000, 12 * args.n), progress=False), task=3
+        )
     x = data.x_test[data.y_test[:, 0] == 1][: args.n]
     tf.keras.utils.set_random_seed(0)
     model = build_model("cnn-dist", activation="exponential")
     if args.weights:
         model.load_weights(args.weights)
     else:
-        train(model, data.x_train, data.y_train, data.x_valid, data.y_valid,
-              TrainConfig(epochs=args.epochs, monitor="val_auroc"), progress=False)
-    print(f"CNN-dist (exponential), {len(x)} positive test sequences of length {x.shape[1]}; "
-          f"original loops on {baseline_n}")
+        train(
+            model,
+            data.x_train,
+            data.y_train,
+            data.x_valid,
+            data.y_valid,
+            TrainConfig(epochs=args.epochs, monitor="val_auroc"),
+            progress=False,
+        )
+    print(
+        f"CNN-dist (exponential), {len(x)} positive test sequences of length {x.shape[1]}; "
+        f"original loops on {baseline_n}"
+    )
     results: dict = {"n": len(x), "baseline_n": baseline_n}
 
     # ISM ------------------------------------------------------------------------------
@@ -104,8 +119,11 @@ def main() -> None:
     original, t_orig = _timed(lambda: _ism_original(model, x[:baseline_n]))
     t_orig_all = t_orig * len(x) / baseline_n
     results["ism"] = {
-        "original_s": t_orig_all, "batched_full_s": t_full, "batched_local_s": t_local,
-        "speedup_local": t_orig_all / t_local, "speedup_full": t_orig_all / t_full,
+        "original_s": t_orig_all,
+        "batched_full_s": t_full,
+        "batched_local_s": t_local,
+        "speedup_local": t_orig_all / t_local,
+        "speedup_full": t_orig_all / t_full,
         "max_abs_diff_local_vs_original": float(np.abs(local[:baseline_n] - original).max()),
         "max_abs_diff_local_vs_full": float(np.abs(local - full).max()),
         "max_abs_value": float(np.abs(full).max()),
@@ -118,7 +136,9 @@ def main() -> None:
     per_seq, t_per_seq = _timed(lambda: _shap_original(model, x[:baseline_n], refs[:baseline_n]))
     t_per_seq_all = t_per_seq * len(x) / baseline_n
     results["deepshap"] = {
-        "original_s": t_per_seq_all, "batched_s": t_batched, "speedup": t_per_seq_all / t_batched,
+        "original_s": t_per_seq_all,
+        "batched_s": t_batched,
+        "speedup": t_per_seq_all / t_batched,
         "max_abs_diff": float(np.abs(batched[:baseline_n] - per_seq).max()),
         "max_abs_value": float(np.abs(per_seq).max()),
     }
@@ -131,15 +151,18 @@ def main() -> None:
     ism, shp, sal = results["ism"], results["deepshap"], results["saliency"]
     scale = f"(of {baseline_n}, scaled to {len(x)})" if baseline_n < len(x) else ""
     print(f"ISM original loop {scale}: {ism['original_s']:.1f} s")
-    print(f"ISM batched, whole mutants: {ism['batched_full_s']:.1f} s "
-          f"({ism['speedup_full']:.1f}x)")
-    print(f"ISM batched, local recomputation: {ism['batched_local_s']:.1f} s "
-          f"({ism['speedup_local']:.1f}x); max |diff| vs original "
-          f"{ism['max_abs_diff_local_vs_original']:.2e}, vs whole mutants "
-          f"{ism['max_abs_diff_local_vs_full']:.2e} (max |value| {ism['max_abs_value']:.2e})")
+    print(f"ISM batched, whole mutants: {ism['batched_full_s']:.1f} s ({ism['speedup_full']:.1f}x)")
+    print(
+        f"ISM batched, local recomputation: {ism['batched_local_s']:.1f} s "
+        f"({ism['speedup_local']:.1f}x); max |diff| vs original "
+        f"{ism['max_abs_diff_local_vs_original']:.2e}, vs whole mutants "
+        f"{ism['max_abs_diff_local_vs_full']:.2e} (max |value| {ism['max_abs_value']:.2e})"
+    )
     print(f"DeepSHAP one explainer per sequence {scale}: {shp['original_s']:.1f} s")
-    print(f"DeepSHAP batched: {shp['batched_s']:.1f} s ({shp['speedup']:.1f}x); max |diff| "
-          f"{shp['max_abs_diff']:.2e} (max |value| {shp['max_abs_value']:.2e})")
+    print(
+        f"DeepSHAP batched: {shp['batched_s']:.1f} s ({shp['speedup']:.1f}x); max |diff| "
+        f"{shp['max_abs_diff']:.2e} (max |value| {shp['max_abs_value']:.2e})"
+    )
     print(f"saliency: {sal['seconds']:.2f} s, {sal['sequences_per_s']:.0f} sequences/s")
     assert ism["max_abs_diff_local_vs_original"] <= 1e-5 and shp["max_abs_diff"] <= 1e-5
     if args.json:
