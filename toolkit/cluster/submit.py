@@ -119,6 +119,8 @@ def dry_run_script(profile: Profile, name: str, results_dir: Path, n_elements: i
     params = slurm_parameters(profile, name)
     if n_elements > 1:
         params["map_count"] = n_elements
+    if tasks_per_element(list(specs)) > 1:
+        params["ntasks_per_node"] = tasks_per_element(list(specs))
     python = (container_python(profile, results_dir, list(specs), dry_run=True)
               or shlex.quote(sys.executable))
     command = f"{python} -u -m submitit.core._submit {results_dir / 'slurm' / 'logs' / '%j'}"

@@ -13,6 +13,7 @@ from collections.abc import Callable
 # task -> the step that runs one spec: fn(spec, run_dir, progress=True) -> record dict
 RUN_STEPS: dict[str, str] = {
     "task1": "toolkit.steps.task1:task1",
+    "task2": "toolkit.steps.task1:task1",  # Task 1's step: the same 12 TFs, input 1000 (x2 widths)
     "task3": "toolkit.steps.task3:task3",
     "task4": "toolkit.steps.task4:task4",
     "task5": "toolkit.steps.task56:task56",
@@ -26,12 +27,15 @@ GENERATORS: dict[str, str] = {
 # task -> the task number the validating loader checks against (label columns, model_*)
 LOADER_TASK: dict[str, int] = {
     "task1": 1,
+    "task2": 2,
     "task3": 3,
     "task5": 5,
     "task6": 6,
 }
 # tasks without a generator: where users get their data set (the config's data.path)
 DATA_SOURCES: dict[str, str] = {
+    "task2": "the truncated DeepSEA set: `expact data task2 --deepsea DIR --out FILE` builds it "
+    "from deepsea_train_bundle.v0.9.tar.gz",
     "task4": "er.h5, the Basset data set (about 10 GB; Kelley et al. 2016, the paper's Task 4 "
     "input), or a file of its layout",
     "task5": "ZBED2_400_h3k27ac.h5 from the paper's repository p-koo/exponential_activations, "
