@@ -80,3 +80,34 @@ def test_cli_and_errors(tmp_path, capsys):
     assert main(["data", "task2", "--deepsea", str(tmp_path / "nowhere"), "--out", str(out)]) == 2
     assert "train.mat" in capsys.readouterr().err
     assert not (tmp_path / "other.h5").exists()
+
+
+@pytest.mark.slow
+def test_task2_sweep_runs_on_the_built_set(tmp_path, reference_data):
+    """The built set trains through Task 1's step at input 1000: 64 first-layer filters."""
+    import json
+
+    import yaml
+
+    _bundle(tmp_path / "bundle", seed=2)
+    data = task2(tmp_path / "bundle", tmp_path / "invivo.h5")
+    config = tmp_path / "task2.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "task": "task2",
+                "name": "task2_tiny",
+                "models": ["cnn-deep"],
+                "activations": ["exponential"],
+                "data": {"path": str(data)},
+                "train": {"epochs": 1, "batch_size": 8},
+                "filters": {"logos": False},
+                "tomtom": {"target": str(reference_data / "JASPAR_CORE_2016_vertebrates.meme")},
+            }
+        )
+    )
+    results = tmp_path / "results"
+    assert main(["run", str(config), "--results", str(results), "--no-progress"]) == 0
+    record = json.loads((results / "runs" / "cnn-deep_exponential_0" / "record.json").read_text())
+    assert record["spec"]["task"] == "task2" and len(record["match"]["best_qvalue"]) == 64
+    assert (results / "summary" / "task2_filter_results.tsv").exists()
