@@ -173,3 +173,44 @@ def test_impossible_requests_are_rejected_before_submission(slurm, tmp_path, ref
         err = capsys.readouterr().err
         assert code == 2 and key in err and message in err and "bad.yaml" in err
     assert not (tmp_path / "results").exists()
+
+
+def test_task3_sweep_runs_as_a_slurm_array_with_all_four_attribution_methods(
+        slurm, tmp_path, reference_data, capsys):
+    """The Task 3 step goes through the same array machinery as Task 1: one run per element
+    here, each scoring all four attribution methods inside its Slurm element."""
+    methods = ["saliency", "mutagenesis", "integrated_gradients", "deepshap"]
+    config = _config(
+        tmp_path, reference_data, name="tiny3",
+        task="task3", models=["cnn-local"], train={"epochs": 1},
+        data={"generate": {"n_seq": 400, "pfm": str(reference_data / "pfm_vertebrates.txt")}},
+        attribution={"n_sequences": 4, "ig_references": 2, "ig_steps": 3,
+                     "shap_references": 2, "logo_sequences": 0},
+    )
+    raw = yaml.safe_load(config.read_text())
+    del raw["filters"], raw["tomtom"]  # Task 1 sections: an error for Task 3
+    config.write_text(yaml.safe_dump(raw))
+    profile = tmp_path / "one-per-element.yaml"
+    profile.write_text(yaml.safe_dump({"partition": "debug", "time_min": 30, "mem_gb": 2,
+                                       "cpus_per_task": 1, "array_parallelism": 2,
+                                       "runs_per_element": 1}))
+    results = tmp_path / "results"
+    code = main(["submit", str(config), "--profile", str(profile), "--results", str(results),
+                 "--wait", "--timeout", "600"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "2 done, 0 running, 0 pending, 0 failed, 0 missing" in out
+    (entry,) = _submissions(results)
+    assert len(entry["elements"]) == 2
+    tasks = set()
+    for run in ("cnn-local_relu_0", "cnn-local_exponential_0"):
+        record = json.loads((results / "runs" / run / "record.json").read_text())
+        assert record["spec"]["task"] == "task3" and record["status"] == "done"
+        tasks.add(record["slurm"]["SLURM_ARRAY_TASK_ID"])
+        scored = record["attribution"]["methods"]
+        assert list(scored) == methods
+        assert all(0.0 <= scored[m]["auroc"] <= 1.0 and scored[m]["n_scored"] == 4
+                   for m in methods), scored
+    assert tasks == {"0", "1"}  # each run in its own array element
+    attr = (results / "summary" / "task3_attribution_results.tsv").read_text().splitlines()
+    assert len(attr) == 3
