@@ -30,13 +30,23 @@ def _config(tmp: Path, reference_data: Path, runs: int) -> Path:
     activations = ["relu", "exponential", "sigmoid", "tanh", "softplus"]
     trials = max(1, runs // len(activations))
     path = tmp / "bench.yaml"
-    path.write_text(yaml.safe_dump({
-        "task": "task1", "name": "bench", "models": ["cnn-deep"], "activations": activations,
-        "trials": trials,
-        "data": {"generate": {"n_seq": 300, "pfm": str(reference_data / "pfm_vertebrates.txt")}},
-        "train": {"epochs": 1}, "filters": {"logos": False},
-        "tomtom": {"target": str(reference_data / "JASPAR_CORE_2016_vertebrates.meme")},
-    }))
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "task": "task1",
+                "name": "bench",
+                "models": ["cnn-deep"],
+                "activations": activations,
+                "trials": trials,
+                "data": {
+                    "generate": {"n_seq": 300, "pfm": str(reference_data / "pfm_vertebrates.txt")}
+                },
+                "train": {"epochs": 1},
+                "filters": {"logos": False},
+                "tomtom": {"target": str(reference_data / "JASPAR_CORE_2016_vertebrates.meme")},
+            }
+        )
+    )
     return path
 
 
@@ -64,12 +74,31 @@ def slurm_sweep(config_path: Path, results: Path, runs_per_element: int) -> floa
     from toolkit.cli import main
 
     profile = results.parent / f"profile{runs_per_element}.yaml"
-    profile.write_text(yaml.safe_dump({"partition": "debug", "time_min": 120, "mem_gb": 2,
-                                       "array_parallelism": 2,
-                                       "runs_per_element": runs_per_element}))
+    profile.write_text(
+        yaml.safe_dump(
+            {
+                "partition": "debug",
+                "time_min": 120,
+                "mem_gb": 2,
+                "array_parallelism": 2,
+                "runs_per_element": runs_per_element,
+            }
+        )
+    )
     t0 = time.perf_counter()
-    code = main(["submit", str(config_path), "--profile", str(profile), "--results", str(results),
-                 "--wait", "--timeout", "7200"])
+    code = main(
+        [
+            "submit",
+            str(config_path),
+            "--profile",
+            str(profile),
+            "--results",
+            str(results),
+            "--wait",
+            "--timeout",
+            "7200",
+        ]
+    )
     assert code == 0, "the sweep failed"
     return time.perf_counter() - t0
 
@@ -77,8 +106,9 @@ def slurm_sweep(config_path: Path, results: Path, runs_per_element: int) -> floa
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=100)
-    parser.add_argument("--reference-data", type=Path,
-                        default=REPO.parent / "shared" / "reference_data")
+    parser.add_argument(
+        "--reference-data", type=Path, default=REPO.parent / "shared" / "reference_data"
+    )
     parser.add_argument("--skip-slurm", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -90,8 +120,10 @@ def main() -> None:
             return
         on = slurm_sweep(config, tmp / "slurm-packed", 10)
         off = slurm_sweep(config, tmp / "slurm-unpacked", 1)
-        print(f"{n}-run sweep on the local Slurm: packed (10 runs/element) {on:.1f} s, "
-              f"unpacked {off:.1f} s, ratio unpacked/packed {off / on:.2f}")
+        print(
+            f"{n}-run sweep on the local Slurm: packed (10 runs/element) {on:.1f} s, "
+            f"unpacked {off:.1f} s, ratio unpacked/packed {off / on:.2f}"
+        )
 
 
 if __name__ == "__main__":

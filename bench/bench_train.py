@@ -76,8 +76,10 @@ def main() -> None:
     flops = 3 * forward_flops(model) * args.n_train
     achieved = flops / epoch_s / 1e9
     peak = matmul_peak()
-    print(f"threads: intra {tf.config.threading.get_intra_op_parallelism_threads() or 'auto'}, "
-          f"cpus {os.cpu_count()}")
+    print(
+        f"threads: intra {tf.config.threading.get_intra_op_parallelism_threads() or 'auto'}, "
+        f"cpus {os.cpu_count()}"
+    )
     print(f"epoch times (s): {', '.join(f'{t:.2f}' for t in times)}")
     print(f"CNN-deep epoch on {args.n_train} sequences: {epoch_s:.2f} s")
     print(f"training FLOPs per epoch: {flops / 1e9:.1f} GFLOP -> {achieved:.1f} GFLOP/s")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -25,3 +26,21 @@ def reference_data() -> Path:
     if not REFERENCE_DATA.is_dir():
         pytest.skip(f"reference data not found at {REFERENCE_DATA}")
     return REFERENCE_DATA
+
+
+@pytest.fixture(scope="session")
+def slurm() -> bool:
+    """A Slurm that answers ``sinfo`` (slurm/slurm-up.sh starts one on localhost).
+
+    Without one the test is skipped, unless EXPACT_REQUIRE_SLURM=1 (set by jobs/test.sh after
+    it started the daemons): then that is a failure, so CI cannot pass by skipping.
+    """
+    try:
+        ok = subprocess.run(["sinfo", "-h"], capture_output=True, timeout=10).returncode == 0
+    except (FileNotFoundError, subprocess.TimeoutExpired):
+        ok = False
+    if not ok:
+        if os.environ.get("EXPACT_REQUIRE_SLURM") == "1":
+            pytest.fail("no Slurm answers (run slurm/slurm-up.sh as root)")
+        pytest.skip("no Slurm on this machine (slurm/slurm-up.sh starts one)")
+    return True

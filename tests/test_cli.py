@@ -12,18 +12,44 @@ from toolkit.cli import main
 
 def test_data_task1_writes_the_papers_layout(tmp_path, reference_data, capsys):
     out = tmp_path / "t1.h5"
-    assert main(["data", "task1", "--out", str(out), "--n-seq", "100",
-                 "--pfm", str(reference_data / "pfm_vertebrates.txt")]) == 0
+    assert (
+        main(
+            [
+                "data",
+                "task1",
+                "--out",
+                str(out),
+                "--n-seq",
+                "100",
+                "--pfm",
+                str(reference_data / "pfm_vertebrates.txt"),
+            ]
+        )
+        == 0
+    )
     assert f"wrote {out}" in capsys.readouterr().out
     with h5py.File(out) as f:
         assert f["X_train"].shape == (70, 4, 200) and f["Y_test"].shape == (20, 12)
 
 
-def test_data_task1_bad_motif_is_one_line_error_and_writes_nothing(tmp_path, reference_data,
-                                                                  capsys):
+def test_data_task1_bad_motif_is_one_line_error_and_writes_nothing(
+    tmp_path, reference_data, capsys
+):
     out = tmp_path / "t1.h5"
-    code = main(["data", "task1", "--out", str(out), "--n-seq", "100", "--motifs", "SP1,NOPE",
-                 "--pfm", str(reference_data / "pfm_vertebrates.txt")])
+    code = main(
+        [
+            "data",
+            "task1",
+            "--out",
+            str(out),
+            "--n-seq",
+            "100",
+            "--motifs",
+            "SP1,NOPE",
+            "--pfm",
+            str(reference_data / "pfm_vertebrates.txt"),
+        ]
+    )
     assert code == 2
     err = capsys.readouterr().err
     assert err.startswith("expact: error:") and "NOPE" in err
@@ -31,7 +57,8 @@ def test_data_task1_bad_motif_is_one_line_error_and_writes_nothing(tmp_path, ref
 
 
 def test_python_dash_m_toolkit_is_expact():
-    result = subprocess.run([sys.executable, "-m", "toolkit", "--help"], capture_output=True,
-                            text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "toolkit", "--help"], capture_output=True, text=True, check=True
+    )
     for command in ("data", "run", "submit", "retry", "status", "summarize"):
         assert command in result.stdout

@@ -47,8 +47,13 @@ def test_unknown_profile_name_lists_the_known_ones():
 
 
 def test_requests_checked_against_cluster_limits():
-    limits = {"partitions": ["debug", "urgent"], "default_partition": "debug", "max_cpus": 2,
-              "max_mem_mb": 21694, "gres": "(null)"}
+    limits = {
+        "partitions": ["debug", "urgent"],
+        "default_partition": "debug",
+        "max_cpus": 2,
+        "max_mem_mb": 21694,
+        "gres": "(null)",
+    }
     check_against_cluster(Profile(partition="debug", cpus_per_task=2, mem_gb=8), limits)
     with pytest.raises(InputError, match="cpus_per_task.*at most 2"):
         check_against_cluster(Profile(cpus_per_task=4), limits)
@@ -76,13 +81,33 @@ def test_array_ranges_from_sacct_are_expanded():
 
 def test_dry_run_shows_the_script_and_writes_nothing(tmp_path, reference_data, capsys):
     config = tmp_path / "c.yaml"
-    config.write_text(yaml.safe_dump({
-        "task": "task1", "name": "dry $(x)", "models": ["cnn-deep"],
-        "activations": ["relu", "exponential"], "trials": 3,
-        "tomtom": {"target": str(reference_data / "JASPAR_CORE_2016_vertebrates.meme")}}))
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "task": "task1",
+                "name": "dry $(x)",
+                "models": ["cnn-deep"],
+                "activations": ["relu", "exponential"],
+                "trials": 3,
+                "tomtom": {"target": str(reference_data / "JASPAR_CORE_2016_vertebrates.meme")},
+            }
+        )
+    )
     results = tmp_path / "results"
-    assert main(["submit", str(config), "--profile", "localhost", "--results", str(results),
-                 "--dry-run"]) == 0
+    assert (
+        main(
+            [
+                "submit",
+                str(config),
+                "--profile",
+                "localhost",
+                "--results",
+                str(results),
+                "--dry-run",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "6 runs, 0 done, 6 to submit in 3 element(s) of up to 2 run(s)" in out
     assert "#SBATCH --array=0-2%2" in out and "#SBATCH --partition=debug" in out

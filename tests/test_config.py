@@ -22,7 +22,11 @@ def _write(tmp_path: Path, **values) -> Path:
 
 def test_shipped_configs_are_valid():
     quick = load_config(REPO / "configs" / "task1_quick.yaml")
-    assert (quick.models, quick.activations, quick.trials) == (["cnn-deep"], ["relu", "exponential"], 2)
+    assert (quick.models, quick.activations, quick.trials) == (
+        ["cnn-deep"],
+        ["relu", "exponential"],
+        2,
+    )
     full = load_config(REPO / "configs" / "task1.yaml")
     assert len(full.models) * len(full.activations) * full.trials == 510
 
@@ -32,8 +36,12 @@ def test_specs_are_stable_and_content_addressed(tmp_path):
     specs = config.run_specs(tmp_path / "results")
     again = load_config(_write(tmp_path)).run_specs(tmp_path / "results")
     assert [s.spec_hash for s in specs] == [s.spec_hash for s in again]
-    assert [s.name for s in specs] == ["cnn-deep_relu_0", "cnn-deep_relu_1",
-                                       "cnn-deep_exponential_0", "cnn-deep_exponential_1"]
+    assert [s.name for s in specs] == [
+        "cnn-deep_relu_0",
+        "cnn-deep_relu_1",
+        "cnn-deep_exponential_0",
+        "cnn-deep_exponential_1",
+    ]
     assert [s.seed for s in specs] == [0, 1, 0, 1]
     changed = load_config(_write(tmp_path, train={"epochs": 3})).run_specs(tmp_path / "results")
     assert specs[0].spec_hash != changed[0].spec_hash

@@ -344,3 +344,15 @@ def test_wheelhouse_builds_install_offline():
 
     assert MEME_SDIST.replace("==", "-") + ".tar.gz" in post
     assert "pymemesuite-0.1.0a4" in (REPO / "containers" / "meme" / "build_meme.sh").read_text()
+
+
+def test_an_automatic_wheelhouse_only_for_the_debian_base_on_debian_12(tmp_path):
+    from toolkit.containers.wheelhouse import fits_image
+
+    release = tmp_path / "os-release"
+    release.write_text('ID=debian\nVERSION_ID="12"\nVERSION_CODENAME=bookworm\n')
+    assert fits_image("debootstrap", release)
+    assert not fits_image("docker", release)
+    release.write_text('ID=ubuntu\nVERSION_ID="24.04"\nVERSION_CODENAME=noble\n')
+    assert not fits_image("debootstrap", release)
+    assert not fits_image("debootstrap", tmp_path / "missing")

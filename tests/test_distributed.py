@@ -171,18 +171,6 @@ def test_horovodrun_two_ranks_average_gradients_and_end_identical(tmp_path):
     assert (tmp_path / "checkpoint" / "state.json").exists()
 
 
-@pytest.fixture
-def slurm():
-    try:
-        ok = subprocess.run(["sinfo", "-h"], capture_output=True, timeout=10).returncode == 0
-    except (FileNotFoundError, subprocess.TimeoutExpired):
-        ok = False
-    if not ok:
-        if os.environ.get("EXPACT_REQUIRE_SLURM") == "1":
-            pytest.fail("no Slurm answers (run slurm/slurm-up.sh as root)")
-        pytest.skip("no Slurm on this machine (slurm/slurm-up.sh starts one)")
-
-
 @needs_horovod
 @pytest.mark.slow
 @pytest.mark.slurm

@@ -39,8 +39,9 @@ def _config(tmp_path: Path, reference_data: Path, **over) -> Path:
 def tiny_sweep(tmp_path_factory, reference_data):
     tmp_path = tmp_path_factory.mktemp("e2e")
     results = tmp_path / "results"
-    code = main(["run", str(_config(tmp_path, reference_data)), "--results", str(results),
-                 "--no-progress"])
+    code = main(
+        ["run", str(_config(tmp_path, reference_data)), "--results", str(results), "--no-progress"]
+    )
     return tmp_path, results, code
 
 
@@ -58,8 +59,14 @@ def test_sweep_writes_records_tables_meme_tomtom_and_logos(tiny_sweep):
         assert record["epochs_run"] == 2
         assert (run / "filters.meme").read_text().startswith("MEME version 4")
         tomtom = pd.read_csv(run / "tomtom" / "tomtom.tsv", sep="\t", comment="#")
-        assert list(tomtom.columns)[:6] == ["Query_ID", "Target_ID", "Optimal_offset", "p-value",
-                                            "E-value", "q-value"]
+        assert list(tomtom.columns)[:6] == [
+            "Query_ID",
+            "Target_ID",
+            "Optimal_offset",
+            "p-value",
+            "E-value",
+            "q-value",
+        ]
         assert (tomtom["E-value"] < 0.1).all()
         assert (run / "filter_logos.png").stat().st_size > 1000
         assert (run / "filter_logos.pdf").exists()
@@ -82,8 +89,18 @@ def test_rerun_skips_finished_runs(tiny_sweep, reference_data, capsys):
     tmp_path, results, _ = tiny_sweep
     record = results / "runs" / "cnn-deep_relu_0" / "record.json"
     before = record.stat().st_mtime_ns
-    assert main(["run", str(_config(tmp_path, reference_data)), "--results", str(results),
-                 "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                str(_config(tmp_path, reference_data)),
+                "--results",
+                str(results),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     assert record.stat().st_mtime_ns == before
     assert "0 run(s) done now, 2 already done" in capsys.readouterr().out
 
@@ -120,7 +137,9 @@ def test_a_failing_run_is_recorded_and_retried_alone(tmp_path, reference_data, m
     assert not (results / "runs" / "cnn-deep_relu_0" / "record.json").exists()
     assert (results / "runs" / "cnn-deep_exponential_0" / "record.json").exists()
     assert main(["status", str(results)]) == 0
-    assert "FAILED cnn-deep_relu_0: RuntimeError('simulated node failure')" in capsys.readouterr().out
+    assert (
+        "FAILED cnn-deep_relu_0: RuntimeError('simulated node failure')" in capsys.readouterr().out
+    )
 
     monkeypatch.setattr(step, "task1", real)
     done = results / "runs" / "cnn-deep_exponential_0" / "record.json"

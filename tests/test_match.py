@@ -28,9 +28,7 @@ def test_golden_table_with_trailing_comment_lines():
 
 
 def test_index0_bug_fixed_by_default_and_reproducible():
-    table = pd.DataFrame(
-        {"Query_ID": ["filter0"], "Target_ID": ["MA0079.3"], "q-value": [1e-4]}
-    )
+    table = pd.DataFrame({"Query_ID": ["filter0"], "Target_ID": ["MA0079.3"], "q-value": [1e-4]})
     assert match(table, n_filters=32).match_fraction == pytest.approx(1 / 32)
     assert match(table, n_filters=32, reproduce_index0_bug=True).match_fraction == 0.0
 
@@ -44,8 +42,20 @@ def test_no_hits_at_all():
 
 def test_ground_truth_lists_are_the_papers():
     gt = load_ground_truth()
-    assert list(gt) == ["arid3", "cebpb", "fosl1", "gabpa", "mafk", "max", "mef2a", "nfyb",
-                        "sp1", "srf", "stat1", "yy1"]
+    assert list(gt) == [
+        "arid3",
+        "cebpb",
+        "fosl1",
+        "gabpa",
+        "mafk",
+        "max",
+        "mef2a",
+        "nfyb",
+        "sp1",
+        "srf",
+        "stat1",
+        "yy1",
+    ]
     assert gt["stat1"] == ["MA0137.1", "MA0137.2", "MA0137.3", "MA0660.1", "MA0773.1"]
     assert sum(len(v) for v in gt.values()) == 32
 

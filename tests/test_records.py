@@ -12,8 +12,9 @@ from toolkit.records import atomic_write_text, package_versions, read_record, wr
 
 
 def test_write_json_is_strict_and_handles_numpy(tmp_path):
-    path = write_json(tmp_path / "r" / "record.json",
-                      {"a": np.float32(0.5), "b": np.arange(3), "c": float("nan")})
+    path = write_json(
+        tmp_path / "r" / "record.json", {"a": np.float32(0.5), "b": np.arange(3), "c": float("nan")}
+    )
     assert json.loads(path.read_text()) == {"a": 0.5, "b": [0, 1, 2], "c": None}
 
 

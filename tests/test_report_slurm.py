@@ -7,8 +7,6 @@ Needs a Slurm that answers (``slurm/slurm-up.sh``; ``jobs/test.sh`` starts it); 
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 
 import pandas as pd
 import pytest
@@ -19,20 +17,6 @@ from toolkit.report.aggregate import aggregate
 from toolkit.report.inventory import inventory
 
 pytestmark = pytest.mark.slurm
-
-
-@pytest.fixture(scope="module")
-def slurm():
-    ok = False
-    if shutil.which("sinfo"):
-        try:
-            ok = subprocess.run(["sinfo", "-h"], capture_output=True, timeout=10).returncode == 0
-        except subprocess.TimeoutExpired:
-            ok = False
-    if not ok:
-        if os.environ.get("EXPACT_REQUIRE_SLURM") == "1":
-            pytest.fail("no Slurm answers (run slurm/slurm-up.sh as root)")
-        pytest.skip("no Slurm on this machine (slurm/slurm-up.sh starts one)")
 
 
 @pytest.mark.timeout(300)

@@ -21,19 +21,6 @@ REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slurm
 
 
-@pytest.fixture(scope="module")
-def slurm():
-    try:
-        ok = subprocess.run(["sinfo", "-h"], capture_output=True, timeout=10).returncode == 0
-    except (FileNotFoundError, subprocess.TimeoutExpired):
-        ok = False
-    if not ok:
-        if os.environ.get("EXPACT_REQUIRE_SLURM") == "1":
-            pytest.fail("no Slurm answers (run slurm/slurm-up.sh as root)")
-        pytest.skip("no Slurm on this machine (slurm/slurm-up.sh starts one)")
-    return True
-
-
 def _config(tmp_path: Path, reference_data: Path, name="tiny", **over) -> Path:
     config = {
         "task": "task1",
@@ -56,13 +43,25 @@ def _submissions(results: Path) -> list[dict]:
 
 
 def test_sweep_with_a_hostile_name_runs_as_an_array_and_resubmission_skips_it(
-        slurm, tmp_path, reference_data, capsys):
+    slurm, tmp_path, reference_data, capsys
+):
     canary = tmp_path / "injected"
-    name = f'evil $(touch {canary}) "double" \'single\' `touch {canary}` spaces'
+    name = f"evil $(touch {canary}) \"double\" 'single' `touch {canary}` spaces"
     config = _config(tmp_path, reference_data, name=name)
     results = tmp_path / "results"
-    code = main(["submit", str(config), "--profile", "localhost", "--results", str(results),
-                 "--wait", "--timeout", "600"])
+    code = main(
+        [
+            "submit",
+            str(config),
+            "--profile",
+            "localhost",
+            "--results",
+            str(results),
+            "--wait",
+            "--timeout",
+            "600",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0, out
     assert not canary.exists()
@@ -82,12 +81,24 @@ def test_sweep_with_a_hostile_name_runs_as_an_array_and_resubmission_skips_it(
 
 
 def test_a_failing_run_is_isolated_reported_and_retried_alone(
-        slurm, tmp_path, reference_data, monkeypatch, capsys):
+    slurm, tmp_path, reference_data, monkeypatch, capsys
+):
     config = _config(tmp_path, reference_data)
     results = tmp_path / "results"
     monkeypatch.setenv("EXPACT_FAULT_INJECT", "*_relu_*")  # exported to the job by sbatch
-    code = main(["submit", str(config), "--profile", "localhost", "--results", str(results),
-                 "--wait", "--timeout", "600"])
+    code = main(
+        [
+            "submit",
+            str(config),
+            "--profile",
+            "localhost",
+            "--results",
+            str(results),
+            "--wait",
+            "--timeout",
+            "600",
+        ]
+    )
     assert code == 1
     assert main(["status", str(results)]) == 0
     out = capsys.readouterr().out
@@ -107,11 +118,15 @@ def test_a_failing_run_is_isolated_reported_and_retried_alone(
 
 
 def test_preempted_element_is_requeued_and_resumes_from_its_checkpoint(
-        slurm, tmp_path, reference_data):
-    config = _config(tmp_path, reference_data, activations=["exponential"],
-                     data={"generate": {"n_seq": 2000,
-                                        "pfm": str(reference_data / "pfm_vertebrates.txt")}},
-                     train={"epochs": 25, "patience": 25})
+    slurm, tmp_path, reference_data
+):
+    config = _config(
+        tmp_path,
+        reference_data,
+        activations=["exponential"],
+        data={"generate": {"n_seq": 2000, "pfm": str(reference_data / "pfm_vertebrates.txt")}},
+        train={"epochs": 25, "patience": 25},
+    )
     results = tmp_path / "results"
     assert main(["submit", str(config), "--profile", "localhost", "--results", str(results)]) == 0
     run = results / "runs" / "cnn-deep_exponential_0"
@@ -121,9 +136,22 @@ def test_preempted_element_is_requeued_and_resumes_from_its_checkpoint(
         assert time.time() < deadline, "training did not reach epoch 3"
         time.sleep(1)
     # a job in the higher-priority partition needs both cores: Slurm preempts ours (USR2)
-    subprocess.run(["sbatch", "-p", "urgent", "-c", "2", "--mem=100M", "-o", str(tmp_path / "urgent.out"),
-                    "--wrap", "sleep 3"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [
+            "sbatch",
+            "-p",
+            "urgent",
+            "-c",
+            "2",
+            "--mem=100M",
+            "-o",
+            str(tmp_path / "urgent.out"),
+            "--wrap",
+            "sleep 3",
+        ],
+        check=True,
+        capture_output=True,
+    )
     deadline = time.time() + 500
     while not (run / "record.json").exists():
         assert time.time() < deadline, (run / "run.log").read_text()
@@ -140,63 +168,127 @@ def test_preempted_element_is_requeued_and_resumes_from_its_checkpoint(
 
 def test_sweep_larger_than_max_array_size_is_split(slurm, tmp_path, reference_data, capsys):
     env = os.environ | {"SLURM_MAX_ARRAY_SIZE": "3"}
-    subprocess.run(["bash", str(REPO / "slurm" / "slurm-up.sh")], env=env, check=True,
-                   capture_output=True)
+    subprocess.run(
+        ["bash", str(REPO / "slurm" / "slurm-up.sh")], env=env, check=True, capture_output=True
+    )
     try:
         config = _config(tmp_path, reference_data, trials=2)  # 4 runs
         profile = tmp_path / "unpacked.yaml"
-        profile.write_text(yaml.safe_dump({"partition": "debug", "time_min": 60, "mem_gb": 1,
-                                           "array_parallelism": 2, "runs_per_element": 1}))
+        profile.write_text(
+            yaml.safe_dump(
+                {
+                    "partition": "debug",
+                    "time_min": 60,
+                    "mem_gb": 1,
+                    "array_parallelism": 2,
+                    "runs_per_element": 1,
+                }
+            )
+        )
         results = tmp_path / "results"
-        code = main(["submit", str(config), "--profile", str(profile), "--results", str(results),
-                     "--wait", "--timeout", "600"])
+        code = main(
+            [
+                "submit",
+                str(config),
+                "--profile",
+                str(profile),
+                "--results",
+                str(results),
+                "--wait",
+                "--timeout",
+                "600",
+            ]
+        )
         assert code == 0, capsys.readouterr().out
         sizes = [len(e["elements"]) for e in _submissions(results)]
         assert sizes == [3, 1]
         assert [e["element"] for s in _submissions(results) for e in s["elements"]] == [0, 1, 2, 3]
         assert len(list(results.glob("runs/*/record.json"))) == 4
     finally:
-        subprocess.run(["bash", str(REPO / "slurm" / "slurm-up.sh")], check=True,
-                       capture_output=True)
+        subprocess.run(
+            ["bash", str(REPO / "slurm" / "slurm-up.sh")], check=True, capture_output=True
+        )
 
 
-def test_impossible_requests_are_rejected_before_submission(slurm, tmp_path, reference_data,
-                                                            capsys):
+def test_impossible_requests_are_rejected_before_submission(
+    slurm, tmp_path, reference_data, capsys
+):
     config = _config(tmp_path, reference_data)
-    for key, value, message in (("cpus_per_task", 64, "at most"), ("mem_gb", 4096, "at most"),
-                                ("partition", "nope", "does not exist"),
-                                ("gpus_per_node", 1, "no GPUs")):
+    for key, value, message in (
+        ("cpus_per_task", 64, "at most"),
+        ("mem_gb", 4096, "at most"),
+        ("partition", "nope", "does not exist"),
+        ("gpus_per_node", 1, "no GPUs"),
+    ):
         profile = tmp_path / "bad.yaml"
         profile.write_text(yaml.safe_dump({key: value}))
-        code = main(["submit", str(config), "--profile", str(profile), "--results",
-                     str(tmp_path / "results")])
+        code = main(
+            [
+                "submit",
+                str(config),
+                "--profile",
+                str(profile),
+                "--results",
+                str(tmp_path / "results"),
+            ]
+        )
         err = capsys.readouterr().err
         assert code == 2 and key in err and message in err and "bad.yaml" in err
     assert not (tmp_path / "results").exists()
 
 
 def test_task3_sweep_runs_as_a_slurm_array_with_all_four_attribution_methods(
-        slurm, tmp_path, reference_data, capsys):
+    slurm, tmp_path, reference_data, capsys
+):
     """The Task 3 step goes through the same array machinery as Task 1: one run per element
     here, each scoring all four attribution methods inside its Slurm element."""
     methods = ["saliency", "mutagenesis", "integrated_gradients", "deepshap"]
     config = _config(
-        tmp_path, reference_data, name="tiny3",
-        task="task3", models=["cnn-local"], train={"epochs": 1},
+        tmp_path,
+        reference_data,
+        name="tiny3",
+        task="task3",
+        models=["cnn-local"],
+        train={"epochs": 1},
         data={"generate": {"n_seq": 400, "pfm": str(reference_data / "pfm_vertebrates.txt")}},
-        attribution={"n_sequences": 4, "ig_references": 2, "ig_steps": 3,
-                     "shap_references": 2, "logo_sequences": 0},
+        attribution={
+            "n_sequences": 4,
+            "ig_references": 2,
+            "ig_steps": 3,
+            "shap_references": 2,
+            "logo_sequences": 0,
+        },
     )
     raw = yaml.safe_load(config.read_text())
     del raw["filters"], raw["tomtom"]  # Task 1 sections: an error for Task 3
     config.write_text(yaml.safe_dump(raw))
     profile = tmp_path / "one-per-element.yaml"
-    profile.write_text(yaml.safe_dump({"partition": "debug", "time_min": 30, "mem_gb": 2,
-                                       "cpus_per_task": 1, "array_parallelism": 2,
-                                       "runs_per_element": 1}))
+    profile.write_text(
+        yaml.safe_dump(
+            {
+                "partition": "debug",
+                "time_min": 30,
+                "mem_gb": 2,
+                "cpus_per_task": 1,
+                "array_parallelism": 2,
+                "runs_per_element": 1,
+            }
+        )
+    )
     results = tmp_path / "results"
-    code = main(["submit", str(config), "--profile", str(profile), "--results", str(results),
-                 "--wait", "--timeout", "600"])
+    code = main(
+        [
+            "submit",
+            str(config),
+            "--profile",
+            str(profile),
+            "--results",
+            str(results),
+            "--wait",
+            "--timeout",
+            "600",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0, out
     assert "2 done, 0 running, 0 pending, 0 failed, 0 missing" in out
@@ -209,8 +301,9 @@ def test_task3_sweep_runs_as_a_slurm_array_with_all_four_attribution_methods(
         tasks.add(record["slurm"]["SLURM_ARRAY_TASK_ID"])
         scored = record["attribution"]["methods"]
         assert list(scored) == methods
-        assert all(0.0 <= scored[m]["auroc"] <= 1.0 and scored[m]["n_scored"] == 4
-                   for m in methods), scored
+        assert all(
+            0.0 <= scored[m]["auroc"] <= 1.0 and scored[m]["n_scored"] == 4 for m in methods
+        ), scored
     assert tasks == {"0", "1"}  # each run in its own array element
     attr = (results / "summary" / "task3_attribution_results.tsv").read_text().splitlines()
     assert len(attr) == 3

@@ -45,8 +45,17 @@ def test_interrupted_training_resumes_from_the_last_epoch(tmp_path, caplog):
     ckpt = tmp_path / "checkpoint"
     model = _model()
     with pytest.raises(KeyboardInterrupt):
-        train(model, x, y, xv, yv, config, progress=False, checkpoint_dir=ckpt,
-              extra_callbacks=[_Preempt(3)])
+        train(
+            model,
+            x,
+            y,
+            xv,
+            yv,
+            config,
+            progress=False,
+            checkpoint_dir=ckpt,
+            extra_callbacks=[_Preempt(3)],
+        )
     state = json.loads((ckpt / "state.json").read_text())
     assert state["epoch"] == 3 and not state["finished"]
     saved = [w.copy() for w in model.get_weights()]

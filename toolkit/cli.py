@@ -59,8 +59,12 @@ def _parser() -> argparse.ArgumentParser:
     data_sub = data.add_subparsers(dest="task", required=True)
     t1 = data_sub.add_parser("task1", help="Task 1 synthetic multi-label data set (spec §1.1)")
     t1.add_argument("--out", type=Path, default=Path("data/synthetic_dataset.h5"))
-    t1.add_argument("--pfm", type=Path, default=None,
-                    help="JASPAR PFM file (pfm_vertebrates.txt); default: pyjaspar JASPAR2016")
+    t1.add_argument(
+        "--pfm",
+        type=Path,
+        default=None,
+        help="JASPAR PFM file (pfm_vertebrates.txt); default: pyjaspar JASPAR2016",
+    )
     t1.add_argument("--n-seq", type=int, default=30000)
     t1.add_argument("--seq-length", type=int, default=200)
     t1.add_argument("--seed", type=int, default=33)
@@ -68,22 +72,31 @@ def _parser() -> argparse.ArgumentParser:
     t1.set_defaults(func=_cmd_data_task1)
     t3 = data_sub.add_parser("task3", help="Task 3 synthetic regulatory-code data set (spec §1.2)")
     t3.add_argument("--out", type=Path, default=Path("data/synthetic_code_dataset.h5"))
-    t3.add_argument("--pfm", type=Path, default=None,
-                    help="JASPAR PFM file (pfm_vertebrates.txt); default: pyjaspar JASPAR2016")
+    t3.add_argument(
+        "--pfm",
+        type=Path,
+        default=None,
+        help="JASPAR PFM file (pfm_vertebrates.txt); default: pyjaspar JASPAR2016",
+    )
     t3.add_argument("--n-seq", type=int, default=20000, help="even: half positives, half negatives")
     t3.add_argument("--seq-length", type=int, default=200)
     t3.add_argument("--seed", type=int, default=22)
     t3.set_defaults(func=_cmd_data_task3)
     t2 = data_sub.add_parser("task2", help="Task 2 truncated DeepSEA in vivo set (spec §1.3)")
-    t2.add_argument("--deepsea", type=Path, required=True,
-                    help="unpacked deepsea_train_bundle.v0.9 (train.mat, valid.mat, test.mat)")
+    t2.add_argument(
+        "--deepsea",
+        type=Path,
+        required=True,
+        help="unpacked deepsea_train_bundle.v0.9 (train.mat, valid.mat, test.mat)",
+    )
     t2.add_argument("--out", type=Path, default=Path("data/invivo_dataset.h5"))
     t2.set_defaults(func=_cmd_data_task2)
 
     run = sub.add_parser("run", help="run a sweep config on this machine")
     run.add_argument("config", type=Path)
-    run.add_argument("--results", type=Path, default=None,
-                     help="results folder (default: results/<config name>)")
+    run.add_argument(
+        "--results", type=Path, default=None, help="results folder (default: results/<config name>)"
+    )
     run.add_argument("--executor", choices=("local", "debug"), default="local")
     run.add_argument("--no-progress", action="store_true")
     run.set_defaults(func=_cmd_run)
@@ -95,37 +108,63 @@ def _parser() -> argparse.ArgumentParser:
     submit = sub.add_parser("submit", help="submit a sweep as array jobs (Slurm through submitit)")
     submit.add_argument("config", type=Path)
     submit.add_argument("--cluster", choices=("slurm", "local", "debug"), default="slurm")
-    submit.add_argument("--profile", default=None,
-                        help="name in slurm/profiles/ or a YAML path (default: 1 CPU, 4 GB, 2 h)")
-    submit.add_argument("--results", type=Path, default=None,
-                        help="results folder (default: results/<config name>)")
-    submit.add_argument("--dry-run", action="store_true",
-                        help="print the run list and the sbatch script; submit nothing")
+    submit.add_argument(
+        "--profile",
+        default=None,
+        help="name in slurm/profiles/ or a YAML path (default: 1 CPU, 4 GB, 2 h)",
+    )
+    submit.add_argument(
+        "--results", type=Path, default=None, help="results folder (default: results/<config name>)"
+    )
+    submit.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the run list and the sbatch script; submit nothing",
+    )
     _add_wait_arguments(submit)
     submit.set_defaults(func=_cmd_submit)
 
     retry = sub.add_parser("retry", help="resubmit the failed and missing runs of a sweep")
     retry.add_argument("results", type=Path)
-    retry.add_argument("--cluster", choices=("slurm", "local", "debug"), default=None,
-                       help="default: the cluster of the last submission")
-    retry.add_argument("--profile", default=None,
-                       help="default: the profile of the last submission")
+    retry.add_argument(
+        "--cluster",
+        choices=("slurm", "local", "debug"),
+        default=None,
+        help="default: the cluster of the last submission",
+    )
+    retry.add_argument(
+        "--profile", default=None, help="default: the profile of the last submission"
+    )
     _add_wait_arguments(retry)
     retry.set_defaults(func=_cmd_retry)
 
     status = sub.add_parser("status", help="done / running / pending / failed runs of a sweep")
     status.add_argument("results", type=Path)
-    status.add_argument("--watch", type=float, default=None, metavar="SECONDS",
-                        help="refresh every SECONDS until nothing is running or pending")
+    status.add_argument(
+        "--watch",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="refresh every SECONDS until nothing is running or pending",
+    )
     status.set_defaults(func=_cmd_status)
     rep = sub.add_parser("report", help="the Dask report: tables, t-tests, figures, HTML")
     rep.add_argument("results", type=Path, help="a sweep's results folder, or a folder of them")
-    rep.add_argument("--out", type=Path, default=None, help="report folder (default: RESULTS/report)")
-    rep.add_argument("--cluster", choices=("local", "slurm"), default="local",
-                     help="Dask workers: local processes (default) or Slurm jobs (dask-jobqueue)")
+    rep.add_argument(
+        "--out", type=Path, default=None, help="report folder (default: RESULTS/report)"
+    )
+    rep.add_argument(
+        "--cluster",
+        choices=("local", "slurm"),
+        default="local",
+        help="Dask workers: local processes (default) or Slurm jobs (dask-jobqueue)",
+    )
     rep.add_argument("--workers", type=int, default=2)
-    rep.add_argument("--interface", default=None,
-                     help="network interface of the Slurm workers (default: lo on a one-node Slurm)")
+    rep.add_argument(
+        "--interface",
+        default=None,
+        help="network interface of the Slurm workers (default: lo on a one-node Slurm)",
+    )
     rep.add_argument("--partition", default=None, help="Slurm partition of the workers")
     rep.add_argument("--no-cache", action="store_true", help="re-read every record")
     rep.add_argument("--no-progress", action="store_true")
@@ -133,27 +172,71 @@ def _parser() -> argparse.ArgumentParser:
 
     cont = sub.add_parser("containers", help="Apptainer images of the toolkit (containers/)")
     cont_sub = cont.add_subparsers(dest="action", required=True)
-    cbuild = cont_sub.add_parser("build", help="build the toolkit image (apptainer build --fakeroot)")
-    cbuild.add_argument("--base", choices=("debootstrap", "docker"), default="debootstrap",
-                        help="debootstrap: Debian bookworm, CPU (builds anywhere); "
-                             "docker: the TensorFlow GPU image (CUDA)")
-    cbuild.add_argument("--output", type=Path, default=None,
-                        help="image file (default: containers/images/expact-<base>.sif)")
-    cbuild.add_argument("--mirror", default=None,
-                        help="Debian mirror of the debootstrap base (default: this machine's)")
-    cbuild.add_argument("--ca-cert", type=Path, nargs="+", default=None, metavar="FILE",
-                        help="extra CA certificates for pip in the build (default: "
-                             "/usr/local/share/ca-certificates/*.crt)")
+    cbuild = cont_sub.add_parser(
+        "build", help="build the toolkit image (apptainer build --fakeroot)"
+    )
+    cbuild.add_argument(
+        "--base",
+        choices=("debootstrap", "docker"),
+        default="debootstrap",
+        help="debootstrap: Debian bookworm, CPU (builds anywhere); "
+        "docker: the TensorFlow GPU image (CUDA)",
+    )
+    cbuild.add_argument(
+        "--output",
+        type=Path,
+        default=None,
+        help="image file (default: containers/images/expact-<base>.sif)",
+    )
+    cbuild.add_argument(
+        "--mirror",
+        default=None,
+        help="Debian mirror of the debootstrap base (default: this machine's)",
+    )
+    cbuild.add_argument(
+        "--ca-cert",
+        type=Path,
+        nargs="+",
+        default=None,
+        metavar="FILE",
+        help="extra CA certificates for pip in the build (default: "
+        "/usr/local/share/ca-certificates/*.crt)",
+    )
     cbuild.add_argument("--no-ca-certs", action="store_true", help="copy no extra CA certificates")
     cbuild.add_argument("--log", type=Path, default=None, help="write the build output here")
-    cbuild.add_argument("--wheelhouse", default=None, metavar="DIR",
-                        help="install the Python packages offline from DIR ('auto': the "
-                             "cached one of `expact containers wheelhouse`)")
+    cbuild.add_argument(
+        "--wheelhouse",
+        default="auto",
+        metavar="DIR",
+        help="install the Python packages offline from DIR; default 'auto': "
+        "the cached one of `expact containers wheelhouse` for the Debian "
+        "base built on Debian 12, else none",
+    )
+    cbuild.add_argument(
+        "--compression-level",
+        type=int,
+        default=1,
+        choices=range(1, 10),
+        metavar="1-9",
+        help="gzip level of the image (default 1: fast to squash, about 15%% larger than 9)",
+    )
+    cbuild.add_argument(
+        "--no-wheelhouse",
+        action="store_true",
+        help="fetch every package from the index inside the build and compile Horovod there",
+    )
     cbuild.set_defaults(func=_cmd_containers_build)
-    cwheel = cont_sub.add_parser("wheelhouse", help="collect the pinned set, the MEME sources "
-                                 "and a Horovod wheel for offline image builds")
-    cwheel.add_argument("--output", type=Path, default=None,
-                        help="default: ~/.cache/expact/wheelhouse/<hash of the pins>")
+    cwheel = cont_sub.add_parser(
+        "wheelhouse",
+        help="collect the pinned set, the MEME sources "
+        "and a Horovod wheel for offline image builds",
+    )
+    cwheel.add_argument(
+        "--output",
+        type=Path,
+        default=None,
+        help="default: ~/.cache/expact/wheelhouse/<hash of the pins>",
+    )
     cwheel.set_defaults(func=_cmd_containers_wheelhouse)
     ccheck = cont_sub.add_parser("check", help="run an image's tests (apptainer test)")
     ccheck.add_argument("image", type=Path)
@@ -166,16 +249,27 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _add_wait_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--wait", action="store_true",
-                        help="wait until every submitted run is done or failed")
-    parser.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
-                        help="with --wait: give up after SECONDS (exit code 3)")
+    parser.add_argument(
+        "--wait", action="store_true", help="wait until every submitted run is done or failed"
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="with --wait: give up after SECONDS (exit code 3)",
+    )
 
 
 def _cmd_data_task1(args: argparse.Namespace) -> int:
     from toolkit.data import task1
 
-    kwargs = {"pfm": args.pfm, "n_seq": args.n_seq, "seq_length": args.seq_length, "seed": args.seed}
+    kwargs = {
+        "pfm": args.pfm,
+        "n_seq": args.n_seq,
+        "seq_length": args.seq_length,
+        "seed": args.seed,
+    }
     if args.motifs:
         kwargs["core_names"] = tuple(m.strip() for m in args.motifs.split(","))
     path = task1(args.out, **kwargs)
@@ -186,8 +280,9 @@ def _cmd_data_task1(args: argparse.Namespace) -> int:
 def _cmd_data_task3(args: argparse.Namespace) -> int:
     from toolkit.data import task3
 
-    path = task3(args.out, pfm=args.pfm, n_seq=args.n_seq, seq_length=args.seq_length,
-                 seed=args.seed)
+    path = task3(
+        args.out, pfm=args.pfm, n_seq=args.n_seq, seq_length=args.seq_length, seed=args.seed
+    )
     print(f"wrote {path}")
     return 0
 
@@ -208,8 +303,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     results = args.results or Path("results") / config.name
     outcome = sweep(config, results, executor=args.executor, progress=not args.no_progress)
     written = summary(results)
-    print(f"{config.name}: {len(outcome.done)} run(s) done now, {len(outcome.skipped)} already "
-          f"done, {len(outcome.failed)} failed")
+    print(
+        f"{config.name}: {len(outcome.done)} run(s) done now, {len(outcome.skipped)} already "
+        f"done, {len(outcome.failed)} failed"
+    )
     for name in outcome.failed:
         print(f"  failed: {name} (see {Path(results) / 'runs' / name / 'error.json'})")
     for name, path in written.items():
@@ -239,11 +336,15 @@ def _cmd_submit(args: argparse.Namespace) -> int:
     todo, done = plan(specs, results)
     if args.dry_run:
         n_elements = len(pack(todo, profile.runs_per_element))
-        print(f"{config.name}: {len(specs)} runs, {len(done)} done, {len(todo)} to submit in "
-              f"{n_elements} element(s) of up to {profile.runs_per_element} run(s)")
+        print(
+            f"{config.name}: {len(specs)} runs, {len(done)} done, {len(todo)} to submit in "
+            f"{n_elements} element(s) of up to {profile.runs_per_element} run(s)"
+        )
         for spec in specs:
-            print(f"  {'done' if spec.name in done else 'submit'}  {spec.name}  seed={spec.seed}  "
-                  f"[{spec.spec_hash}]")
+            print(
+                f"  {'done' if spec.name in done else 'submit'}  {spec.name}  seed={spec.seed}  "
+                f"[{spec.spec_hash}]"
+            )
         if todo and args.cluster == "slurm":
             print("\n# sbatch script of the first array:")
             print(dry_run_script(profile, config.name, results, min(n_elements, 1000), todo))
@@ -275,9 +376,13 @@ def _cmd_retry(args: argparse.Namespace) -> int:
     specs = [RunSpec.from_dict(r) for r in sweep["runs"]]
     todo = [s for s in specs if s.name in again]
     if not todo:
-        print(f"{report.name}: nothing to retry ({', '.join(f'{v} {k}' for k, v in report.counts().items())})")
+        print(
+            f"{report.name}: nothing to retry ({', '.join(f'{v} {k}' for k, v in report.counts().items())})"
+        )
         return 0
-    return _submit_and_report(specs, todo, args.results.resolve(), report.name, cluster, profile, args)
+    return _submit_and_report(
+        specs, todo, args.results.resolve(), report.name, cluster, profile, args
+    )
 
 
 def _submit_and_report(specs, todo, results, name, cluster, profile, args) -> int:
@@ -290,9 +395,11 @@ def _submit_and_report(specs, todo, results, name, cluster, profile, args) -> in
         summary(results)
         return 0
     jobs = sorted({j.split("_")[0] for j in out.job_ids})
-    print(f"{name}: submitted {len(todo)} run(s) in {out.elements} element(s) to {cluster}"
-          + (f" as job(s) {', '.join(jobs)}" if cluster == "slurm" else "")
-          + f"; {len(out.already_done)} already done")
+    print(
+        f"{name}: submitted {len(todo)} run(s) in {out.elements} element(s) to {cluster}"
+        + (f" as job(s) {', '.join(jobs)}" if cluster == "slurm" else "")
+        + f"; {len(out.already_done)} already done"
+    )
     print(f"  status: expact status {results}")
     if cluster != "slurm" or args.wait:
         if cluster == "slurm" and not _wait(results, args.timeout):
@@ -321,14 +428,18 @@ def _wait(results: Path, timeout: float | None, interval: float = 5.0) -> bool:
             report = sweep_status(results)
             counts = report.counts()
             bar.n = counts["done"] + counts["failed"]
-            bar.set_postfix(running=counts["running"], pending=counts["pending"],
-                            failed=counts["failed"])
+            bar.set_postfix(
+                running=counts["running"], pending=counts["pending"], failed=counts["failed"]
+            )
             bar.refresh()
             if not report.active():
                 return True
             if timeout is not None and time.time() - start > timeout:
-                print(f"expact: gave up waiting after {timeout:.0f} s; the jobs keep running "
-                      f"(see: expact status {results})", file=sys.stderr)
+                print(
+                    f"expact: gave up waiting after {timeout:.0f} s; the jobs keep running "
+                    f"(see: expact status {results})",
+                    file=sys.stderr,
+                )
                 return False
             time.sleep(interval)
 
@@ -352,9 +463,16 @@ def _cmd_status(args: argparse.Namespace) -> int:
 def _cmd_report(args: argparse.Namespace) -> int:
     from toolkit.report.build import print_summary, report
 
-    result = report(args.results, args.out, cluster=args.cluster, workers=args.workers,
-                    progress=not args.no_progress, use_cache=not args.no_cache,
-                    interface=args.interface, partition=args.partition)
+    result = report(
+        args.results,
+        args.out,
+        cluster=args.cluster,
+        workers=args.workers,
+        progress=not args.no_progress,
+        use_cache=not args.no_cache,
+        interface=args.interface,
+        partition=args.partition,
+    )
     print_summary(result)
     return 0
 
@@ -363,14 +481,24 @@ def _cmd_containers_build(args: argparse.Namespace) -> int:
     from toolkit.containers.apptainer import build
 
     certs = [] if args.no_ca_certs else args.ca_cert
-    wheelhouse = args.wheelhouse
+    wheelhouse = None if args.no_wheelhouse else args.wheelhouse
     if wheelhouse == "auto":
-        from toolkit.containers.wheelhouse import prepare_wheelhouse
+        from toolkit.containers.wheelhouse import fits_image, prepare_wheelhouse
 
-        wheelhouse = prepare_wheelhouse()
-        print(f"wheelhouse: {wheelhouse}")
-    result = build(args.base, args.output, mirror=args.mirror, ca_certs=certs, log=args.log,
-                   wheelhouse=wheelhouse)
+        wheelhouse = None
+        if fits_image(args.base):
+            print("collecting the wheelhouse (once per machine and pin set)", flush=True)
+            wheelhouse = prepare_wheelhouse()
+            print(f"wheelhouse: {wheelhouse}")
+    result = build(
+        args.base,
+        args.output,
+        mirror=args.mirror,
+        ca_certs=certs,
+        log=args.log,
+        wheelhouse=wheelhouse,
+        compression_level=args.compression_level,
+    )
     print(f"built {result.image} ({result.size_bytes / 1e6:.0f} MB) in {result.seconds:.0f} s")
     print(f"  check it: expact containers check {result.image}")
     print(f"  use it:   a cluster profile with  container: {result.image}")
@@ -382,8 +510,10 @@ def _cmd_containers_wheelhouse(args: argparse.Namespace) -> int:
 
     folder = prepare_wheelhouse(args.output)
     size = sum(f.stat().st_size for f in folder.iterdir() if f.is_file())
-    print(f"wheelhouse {folder} ({size / 1e6:.0f} MB); "
-          f"use it: expact containers build --wheelhouse {folder}")
+    print(
+        f"wheelhouse {folder} ({size / 1e6:.0f} MB); "
+        f"use it: expact containers build --wheelhouse {folder}"
+    )
     return 0
 
 

@@ -19,7 +19,6 @@ import yaml
 
 from toolkit.errors import InputError
 
-
 # every section a config may hold, with its defaults (the paper's settings, spec §4-§5)
 DEFAULTS: dict[str, dict[str, Any]] = {
     "data": {
@@ -188,8 +187,16 @@ def parse_config(raw: dict, source: str = "config", default_name: str = "sweep")
     trials = raw.get("trials", 1)
     seed = raw.get("seed", 0)
     for key, value in (("trials", trials), ("seed", seed)):
-        if not isinstance(value, int) or isinstance(value, bool) or value < (1 if key == "trials" else 0):
-            raise InputError(source, key, f"expected a {'positive' if key == 'trials' else 'non-negative'} integer, got {value!r}")
+        if (
+            not isinstance(value, int)
+            or isinstance(value, bool)
+            or value < (1 if key == "trials" else 0)
+        ):
+            raise InputError(
+                source,
+                key,
+                f"expected a {'positive' if key == 'trials' else 'non-negative'} integer, got {value!r}",
+            )
 
     sections = {}
     for name, defaults in DEFAULTS.items():
@@ -199,7 +206,9 @@ def parse_config(raw: dict, source: str = "config", default_name: str = "sweep")
         if defaults:  # sections with fixed keys reject typos
             bad = sorted(set(given) - set(defaults))
             if bad:
-                raise InputError(source, f"{name}.{bad[0]}", f"unknown key; valid keys: {sorted(defaults)}")
+                raise InputError(
+                    source, f"{name}.{bad[0]}", f"unknown key; valid keys: {sorted(defaults)}"
+                )
         sections[name] = _merge(copy.deepcopy(defaults), given)
 
     extra = _task_sections(raw, task, TASK_SECTIONS.get(task, {}), source)
@@ -214,10 +223,18 @@ def parse_config(raw: dict, source: str = "config", default_name: str = "sweep")
 
     TrainConfig.from_dict(sections["train"], source)
     if sections["tomtom"]["backend"] not in ("lite", "meme"):
-        raise InputError(source, "tomtom.backend", f"expected 'lite' or 'meme', got {sections['tomtom']['backend']!r}")
+        raise InputError(
+            source,
+            "tomtom.backend",
+            f"expected 'lite' or 'meme', got {sections['tomtom']['backend']!r}",
+        )
     if sections["data"]["path"] is None and task not in GENERATORS:
-        raise InputError(source, "data.path", f"{task} has no generator: set data.path to the "
-                         f"data set ({DATA_SOURCES.get(task, 'see the README')})")
+        raise InputError(
+            source,
+            "data.path",
+            f"{task} has no generator: set data.path to the "
+            f"data set ({DATA_SOURCES.get(task, 'see the README')})",
+        )
     for key in ("path",):
         value = sections["data"][key]
         if value is not None and not Path(value).exists():
@@ -257,7 +274,9 @@ def _task_sections(raw: dict, task: str, known: dict[str, dict], source: str) ->
             raise InputError(source, name, f"expected a mapping, got {type(given).__name__}")
         bad = sorted(set(given) - set(defaults))
         if bad:
-            raise InputError(source, f"{name}.{bad[0]}", f"unknown key; valid keys: {sorted(defaults)}")
+            raise InputError(
+                source, f"{name}.{bad[0]}", f"unknown key; valid keys: {sorted(defaults)}"
+            )
         for key, value in given.items():
             default = defaults[key]
             kind = type(default)
@@ -265,8 +284,11 @@ def _task_sections(raw: dict, task: str, known: dict[str, dict], source: str) ->
             if kind is float:
                 ok = isinstance(value, int | float) and not isinstance(value, bool)
             if default is not None and not ok:
-                raise InputError(source, f"{name}.{key}",
-                                 f"expected {kind.__name__} (like {default!r}), got {value!r}")
+                raise InputError(
+                    source,
+                    f"{name}.{key}",
+                    f"expected {kind.__name__} (like {default!r}), got {value!r}",
+                )
         extra[name] = _merge(copy.deepcopy(defaults), given)
     return extra
 
@@ -275,7 +297,11 @@ def resolve_paths(sections: dict, results_dir: Path, task: str) -> dict:
     """Absolute paths for every file a run reads; defaults placed under ``results_dir``."""
     sections = copy.deepcopy(sections)
     data = sections["data"]
-    data["path"] = str(Path(data["path"]).resolve()) if data["path"] else str(results_dir / "data" / f"{task}.h5")
+    data["path"] = (
+        str(Path(data["path"]).resolve())
+        if data["path"]
+        else str(results_dir / "data" / f"{task}.h5")
+    )
     if data["generate"].get("pfm"):
         data["generate"]["pfm"] = str(Path(data["generate"]["pfm"]).resolve())
     tomtom = sections["tomtom"]

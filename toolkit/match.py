@@ -102,9 +102,7 @@ def match(
     bad = filter_index.isna() | (filter_index >= n_filters)
     if bad.any():
         example = tomtom["Query_ID"][bad].iloc[0]
-        raise InputError(
-            source, "Query_ID", f"{example!r} is not filter0..filter{n_filters - 1}"
-        )
+        raise InputError(source, "Query_ID", f"{example!r} is not filter0..filter{n_filters - 1}")
     table = tomtom.assign(filter=filter_index.astype(int), tf=tomtom["Target_ID"].map(id_to_tf))
 
     best_q = np.ones(n_filters)
@@ -130,7 +128,9 @@ def match(
 
     targets_per_filter = table.groupby("filter")["Target_ID"].agg(list)
     correction = sum(
-        1 for targets in targets_per_filter if len(targets) == 1 and targets[0] in excluded_if_only_hit
+        1
+        for targets in targets_per_filter
+        if len(targets) == 1 and targets[0] in excluded_if_only_hit
     )
     match_any = (len(targets_per_filter) - correction) / n_filters
 

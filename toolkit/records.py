@@ -12,8 +12,21 @@ from pathlib import Path
 from typing import Any
 
 RECORD_NAME = "record.json"
-PACKAGES = ("expact", "tensorflow-cpu", "keras", "numpy", "h5py", "pandas", "scikit-learn",
-            "memelite", "logomaker", "shap", "submitit", "dask", "horovod")
+PACKAGES = (
+    "expact",
+    "tensorflow-cpu",
+    "keras",
+    "numpy",
+    "h5py",
+    "pandas",
+    "scikit-learn",
+    "memelite",
+    "logomaker",
+    "shap",
+    "submitit",
+    "dask",
+    "horovod",
+)
 
 
 def atomic_write_text(path: str | Path, text: str) -> Path:
@@ -58,7 +71,10 @@ def read_record(run_dir: str | Path) -> dict | None:
 def package_versions() -> dict[str, str | None]:
     """Versions of the packages that shape results, plus Python, the platform and the
     Apptainer image the run is in (``container``: its path, None outside an image)."""
-    versions: dict[str, str | None] = {"python": sys.version.split()[0], "platform": platform.platform()}
+    versions: dict[str, str | None] = {
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+    }
     for name in PACKAGES:
         try:
             versions[name] = metadata.version(name)

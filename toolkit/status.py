@@ -61,8 +61,10 @@ def sweep_status(results_dir: str | Path, query_slurm: bool = True) -> SweepStat
     for entry in submissions(results_dir):
         for element in entry["elements"]:
             for name in element["runs"]:
-                element_of[name] = element | {"cluster": entry["cluster"],
-                                              "submitted": entry.get("submitted", "")}
+                element_of[name] = element | {
+                    "cluster": entry["cluster"],
+                    "submitted": entry.get("submitted", ""),
+                }
             if entry["cluster"] == "slurm":
                 slurm_jobs.append(element["job"].split("_")[0])
     states: dict[str, str] = {}
@@ -89,29 +91,57 @@ def sweep_status(results_dir: str | Path, query_slurm: bool = True) -> SweepStat
             state = "running" if (run_dir / "running.json").exists() else "pending"
             runs.append(RunStatus(name, state, reason=f"element {job} running", log=log, job=job))
         elif job_state in ("PENDING", "REQUEUED", "CONFIGURING", "SUSPENDED"):
-            runs.append(RunStatus(name, "pending", reason=f"element {job} {job_state.lower()}",
-                                  log=log, job=job))
+            runs.append(
+                RunStatus(
+                    name, "pending", reason=f"element {job} {job_state.lower()}", log=log, job=job
+                )
+            )
         elif (run_dir / "error.json").exists():
             error = json.loads((run_dir / "error.json").read_text())
             tail = error.get("traceback", "").strip().splitlines()[-3:]
-            runs.append(RunStatus(name, "failed", reason=error.get("error", ""), log=log,
-                                  error_tail=tail, job=job))
+            runs.append(
+                RunStatus(
+                    name, "failed", reason=error.get("error", ""), log=log, error_tail=tail, job=job
+                )
+            )
         elif element and job_state:
             # the element ended (time-out, OOM, cancelled, node failure) before this run did
             tail = _tail(Path(element["log"]), 3)
-            runs.append(RunStatus(name, "failed", reason=f"element {job} {job_state}",
-                                  log=element["log"], error_tail=tail, job=job))
+            runs.append(
+                RunStatus(
+                    name,
+                    "failed",
+                    reason=f"element {job} {job_state}",
+                    log=element["log"],
+                    error_tail=tail,
+                    job=job,
+                )
+            )
         elif element and element["cluster"] == "slurm" and queried and _age(element) > LOST_AFTER_S:
             # neither squeue nor sacct knows the element: it is gone (without accounting,
             # a killed job leaves no trace; never wait for it forever)
-            runs.append(RunStatus(name, "failed", log=element["log"], job=job,
-                                  reason=f"element {job} left the queue without a record "
-                                  "(no accounting entry; is sacct enabled?)",
-                                  error_tail=_tail(Path(element["log"]), 3)))
+            runs.append(
+                RunStatus(
+                    name,
+                    "failed",
+                    log=element["log"],
+                    job=job,
+                    reason=f"element {job} left the queue without a record "
+                    "(no accounting entry; is sacct enabled?)",
+                    error_tail=_tail(Path(element["log"]), 3),
+                )
+            )
         elif element and element["cluster"] == "slurm":
             # just submitted (sacct lags a few seconds) or Slurm not reachable from here
-            runs.append(RunStatus(name, "pending", reason=f"element {job}: no state from Slurm yet",
-                                  log=log, job=job))
+            runs.append(
+                RunStatus(
+                    name,
+                    "pending",
+                    reason=f"element {job}: no state from Slurm yet",
+                    log=log,
+                    job=job,
+                )
+            )
         else:
             runs.append(RunStatus(name, "missing", reason="not submitted"))
     return SweepStatus(sweep["name"], sweep["task"], runs)
@@ -123,8 +153,11 @@ def status(results_dir: str | Path) -> str:
     if report is None:
         return f"{results_dir}: no sweep.json (not a results folder, or nothing started yet)"
     counts = report.counts()
-    lines = [f"{report.name} ({report.task}): " + ", ".join(f"{counts[s]} {s}" for s in STATES)
-             + f", {len(report.runs)} total"]
+    lines = [
+        f"{report.name} ({report.task}): "
+        + ", ".join(f"{counts[s]} {s}" for s in STATES)
+        + f", {len(report.runs)} total"
+    ]
     for run in report.runs:
         if run.state == "running":
             lines.append(f"  running {run.name} ({run.reason}; log: {run.log})")

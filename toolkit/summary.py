@@ -37,8 +37,20 @@ def runs_table(results_dir: str | Path) -> pd.DataFrame:
                 "epochs_run": record.get("epochs_run"),
             }
         )
-    columns = ["run", "task", "model", "activation", "trial", "seed", "auroc", "aupr",
-               "match_fraction", "match_any", "coverage", "epochs_run"]
+    columns = [
+        "run",
+        "task",
+        "model",
+        "activation",
+        "trial",
+        "seed",
+        "auroc",
+        "aupr",
+        "match_fraction",
+        "match_any",
+        "coverage",
+        "epochs_run",
+    ]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -140,7 +152,9 @@ def _attribution_summary(
     written[name] = atomic_write_text(out_dir / f"{name}.tsv", "\n".join(lines) + "\n")
     written[name + "_parquet"] = _write_parquet(stats, out_dir / f"{name}.parquet")
     activations = list(dict.fromkeys(a for _, a in order))
-    figures = attribution_boxplots(table, out_dir / f"{task}_attribution_auroc", activations=activations)
+    figures = attribution_boxplots(
+        table, out_dir / f"{task}_attribution_auroc", activations=activations
+    )
     written[f"{task}_attribution_auroc_pdf"], written[f"{task}_attribution_auroc_png"] = figures
     return written
 
@@ -151,8 +165,12 @@ def _mean_std(runs: pd.DataFrame, columns: list[str], order: list[tuple[str, str
         cell = runs[(runs["model"] == model) & (runs["activation"] == activation)]
         if cell.empty:
             continue
-        row = {"cell": f"{model}_{activation}", "model": model, "activation": activation,
-               "n_trials": len(cell)}
+        row = {
+            "cell": f"{model}_{activation}",
+            "model": model,
+            "activation": activation,
+            "n_trials": len(cell),
+        }
         for c in columns:
             values = cell[c].to_numpy(dtype=float)
             row[c + "_mean"] = float(np.nanmean(values))

@@ -70,8 +70,9 @@ def plan(specs: list[RunSpec], results_dir: str | Path) -> tuple[list[RunSpec], 
     return todo, done
 
 
-def prepare_sweep(config: SweepConfig, specs: list[RunSpec], todo: list[RunSpec],
-                  results_dir: str | Path) -> None:
+def prepare_sweep(
+    config: SweepConfig, specs: list[RunSpec], todo: list[RunSpec], results_dir: str | Path
+) -> None:
     """Shared inputs, a full check of the data set, then ``sweep.json``.
 
     Bad input stops here, before any run folder is made or any model trained.
@@ -88,13 +89,18 @@ def prepare_sweep(config: SweepConfig, specs: list[RunSpec], todo: list[RunSpec]
             load(todo[0].data["path"], task=LOADER_TASK[config.task])
     write_json(
         Path(results_dir) / "sweep.json",
-        {"config": config.source, "name": config.name, "task": config.task,
-         "runs": [s.to_dict() for s in specs]},
+        {
+            "config": config.source,
+            "name": config.name,
+            "task": config.task,
+            "runs": [s.to_dict() for s in specs],
+        },
     )
 
 
-def execute(spec: RunSpec, results_dir: str | Path, progress: bool = True,
-            raise_errors: bool = False) -> bool:
+def execute(
+    spec: RunSpec, results_dir: str | Path, progress: bool = True, raise_errors: bool = False
+) -> bool:
     """Run one spec into its folder unless it is done; True when it ends with a record.
 
     While it runs, ``running.json`` (host, pid, Slurm job) marks the folder; on failure the
@@ -131,8 +137,13 @@ def execute(spec: RunSpec, results_dir: str | Path, progress: bool = True,
         log.error("run %s failed: %s", spec.name, exc)
         write_json(
             run_dir / "error.json",
-            {"run": spec.name, "spec_hash": spec.spec_hash, "error": repr(exc),
-             "traceback": traceback.format_exc()} | _where(),
+            {
+                "run": spec.name,
+                "spec_hash": spec.spec_hash,
+                "error": repr(exc),
+                "traceback": traceback.format_exc(),
+            }
+            | _where(),
         )
         return False
     finally:

@@ -99,8 +99,13 @@ def parse_profile(raw: dict, source: str = "profile", name: str = "profile") -> 
     if unknown:
         raise InputError(source, unknown[0], f"unknown profile key; valid keys: {sorted(known)}")
     values = {"name": name} | raw
-    for key in ("time_min", "cpus_per_task", "array_parallelism", "runs_per_element",
-                "signal_delay_s"):
+    for key in (
+        "time_min",
+        "cpus_per_task",
+        "array_parallelism",
+        "runs_per_element",
+        "signal_delay_s",
+    ):
         _check_int(values, key, source, minimum=1)
     _check_int(values, "gpus_per_node", source, minimum=0)
     if values.get("max_array_size") is not None:
@@ -120,10 +125,14 @@ def parse_profile(raw: dict, source: str = "profile", name: str = "profile") -> 
     if not isinstance(srun_args, list) or not all(isinstance(a, str) for a in srun_args):
         raise InputError(source, "srun_args", f"expected a list of strings, got {srun_args!r}")
     binds = values.get("container_binds", [])
-    if not isinstance(binds, list) or not all(isinstance(b, str) and b and "," not in b
-                                              for b in binds):
-        raise InputError(source, "container_binds",
-                         f"expected a list of bind specifications without ',', got {binds!r}")
+    if not isinstance(binds, list) or not all(
+        isinstance(b, str) and b and "," not in b for b in binds
+    ):
+        raise InputError(
+            source,
+            "container_binds",
+            f"expected a list of bind specifications without ',', got {binds!r}",
+        )
     if values.get("container") is not None:
         values["container"] = _image_path(values["container"], source)
     return Profile(**values)
@@ -139,8 +148,11 @@ def _image_path(value: str, source: str) -> str:
         base = Path(source).parent if Path(source).is_file() else Path.cwd()
         path = base / path
     if not path.is_file():
-        raise InputError(source, "container",
-                         f"image {str(path)!r} not found (build one with `expact containers build`)")
+        raise InputError(
+            source,
+            "container",
+            f"image {str(path)!r} not found (build one with `expact containers build`)",
+        )
     return str(path.absolute())
 
 
@@ -155,20 +167,32 @@ def check_against_cluster(profile: Profile, limits: dict, source: str = "profile
     """
     partition = profile.partition or limits.get("default_partition")
     if profile.partition and profile.partition not in limits["partitions"]:
-        raise InputError(source, "partition",
-                         f"{profile.partition!r} does not exist; partitions: {limits['partitions']}")
+        raise InputError(
+            source,
+            "partition",
+            f"{profile.partition!r} does not exist; partitions: {limits['partitions']}",
+        )
     if profile.cpus_per_task > limits["max_cpus"]:
-        raise InputError(source, "cpus_per_task",
-                         f"{profile.cpus_per_task} CPUs requested, but the nodes of partition "
-                         f"{partition!r} have at most {limits['max_cpus']}")
+        raise InputError(
+            source,
+            "cpus_per_task",
+            f"{profile.cpus_per_task} CPUs requested, but the nodes of partition "
+            f"{partition!r} have at most {limits['max_cpus']}",
+        )
     if profile.mem_gb * 1024 > limits["max_mem_mb"]:
-        raise InputError(source, "mem_gb",
-                         f"{profile.mem_gb} GB requested, but the nodes of partition "
-                         f"{partition!r} have at most {limits['max_mem_mb'] / 1024:.1f} GB")
+        raise InputError(
+            source,
+            "mem_gb",
+            f"{profile.mem_gb} GB requested, but the nodes of partition "
+            f"{partition!r} have at most {limits['max_mem_mb'] / 1024:.1f} GB",
+        )
     if profile.gpus_per_node and "gpu" not in limits.get("gres", ""):
-        raise InputError(source, "gpus_per_node",
-                         f"{profile.gpus_per_node} GPUs requested, but partition {partition!r} "
-                         "has no GPUs (no gpu GRES)")
+        raise InputError(
+            source,
+            "gpus_per_node",
+            f"{profile.gpus_per_node} GPUs requested, but partition {partition!r} "
+            "has no GPUs (no gpu GRES)",
+        )
 
 
 def _check_int(values: dict, key: str, source: str, minimum: int) -> None:

@@ -12,8 +12,16 @@ import subprocess
 
 from toolkit.errors import InputError
 
-FINISHED_BAD = {"FAILED", "CANCELLED", "TIMEOUT", "OUT_OF_MEMORY", "NODE_FAIL", "PREEMPTED",
-                "BOOT_FAIL", "DEADLINE"}
+FINISHED_BAD = {
+    "FAILED",
+    "CANCELLED",
+    "TIMEOUT",
+    "OUT_OF_MEMORY",
+    "NODE_FAIL",
+    "PREEMPTED",
+    "BOOT_FAIL",
+    "DEADLINE",
+}
 
 
 def available() -> bool:
@@ -25,7 +33,9 @@ def _run(cmd: list[str], timeout: float = 30) -> str:
     try:
         out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=True)
     except FileNotFoundError:
-        raise InputError(None, cmd[0], "Slurm command not found: is this a Slurm login node?") from None
+        raise InputError(
+            None, cmd[0], "Slurm command not found: is this a Slurm login node?"
+        ) from None
     except subprocess.TimeoutExpired:
         raise InputError(None, cmd[0], f"no answer from Slurm within {timeout:.0f} s") from None
     except subprocess.CalledProcessError as exc:
@@ -55,8 +65,13 @@ def partition_limits(partition: str | None) -> dict:
             max_cpus = max(max_cpus, int(cpus.rstrip("+")))
             max_mem = max(max_mem, int(mem.rstrip("+")))
             gres += node_gres
-    return {"partitions": partitions, "default_partition": default, "max_cpus": max_cpus,
-            "max_mem_mb": max_mem, "gres": gres}
+    return {
+        "partitions": partitions,
+        "default_partition": default,
+        "max_cpus": max_cpus,
+        "max_mem_mb": max_mem,
+        "gres": gres,
+    }
 
 
 def job_states(job_ids: list[str]) -> dict[str, str]:
@@ -71,8 +86,9 @@ def job_states(job_ids: list[str]) -> dict[str, str]:
     states: dict[str, str] = {}
     if shutil.which("sacct"):
         try:
-            out = _run(["sacct", "-X", "-P", "-n", "-j", ",".join(sorted(wanted)),
-                        "-o", "JobID,State"])
+            out = _run(
+                ["sacct", "-X", "-P", "-n", "-j", ",".join(sorted(wanted)), "-o", "JobID,State"]
+            )
         except InputError:
             out = ""  # accounting disabled: live states from squeue only
         for line in out.splitlines():

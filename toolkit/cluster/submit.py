@@ -77,8 +77,9 @@ def chunk(n: int, max_size: int) -> list[range]:
     return [range(i, min(i + max_size, n)) for i in range(0, n, max_size)]
 
 
-def container_python(profile: Profile, results_dir: Path, specs: list[RunSpec],
-                     dry_run: bool = False) -> str | None:
+def container_python(
+    profile: Profile, results_dir: Path, specs: list[RunSpec], dry_run: bool = False
+) -> str | None:
     """submitit's ``python=`` for a profile with a ``container``: ``apptainer exec`` of the
     image's ``python3``, binding the results folder and every folder a spec names (data,
     Tomtom target); None without a container."""
@@ -93,8 +94,12 @@ def container_python(profile: Profile, results_dir: Path, specs: list[RunSpec],
         if not dry_run:
             raise
         apptainer = "apptainer"
-    return exec_python(profile.container, job_binds(paths, profile.container_binds),
-                       gpus=profile.gpus_per_node > 0, apptainer=apptainer)
+    return exec_python(
+        profile.container,
+        job_binds(paths, profile.container_binds),
+        gpus=profile.gpus_per_node > 0,
+        apptainer=apptainer,
+    )
 
 
 def _spec_paths(value) -> list[Path]:
@@ -108,8 +113,9 @@ def _spec_paths(value) -> list[Path]:
     return []
 
 
-def dry_run_script(profile: Profile, name: str, results_dir: Path, n_elements: int,
-                   specs: list[RunSpec] = ()) -> str:
+def dry_run_script(
+    profile: Profile, name: str, results_dir: Path, n_elements: int, specs: list[RunSpec] = ()
+) -> str:
     """The sbatch script submitit would submit for the first array of this sweep."""
     import shlex
     import sys
@@ -121,11 +127,13 @@ def dry_run_script(profile: Profile, name: str, results_dir: Path, n_elements: i
         params["map_count"] = n_elements
     if tasks_per_element(list(specs)) > 1:
         params["ntasks_per_node"] = tasks_per_element(list(specs))
-    python = (container_python(profile, results_dir, list(specs), dry_run=True)
-              or shlex.quote(sys.executable))
+    python = container_python(profile, results_dir, list(specs), dry_run=True) or shlex.quote(
+        sys.executable
+    )
     command = f"{python} -u -m submitit.core._submit {results_dir / 'slurm' / 'logs' / '%j'}"
-    return _make_sbatch_string(command=command, folder=results_dir / "slurm" / "logs" / "%j",
-                               **params)
+    return _make_sbatch_string(
+        command=command, folder=results_dir / "slurm" / "logs" / "%j", **params
+    )
 
 
 def validate_for_cluster(profile: Profile, cluster: str) -> None:
@@ -164,14 +172,20 @@ def submit(
         raise InputError(None, "cluster", f"expected one of {CLUSTERS}, got {cluster!r}")
     profile = profile or Profile()
     results_dir = Path(results_dir).resolve()
-    out = Submitted(runs=[s.name for s in todo],
-                    already_done=sorted({s.name for s in specs} - {s.name for s in todo}))
+    out = Submitted(
+        runs=[s.name for s in todo],
+        already_done=sorted({s.name for s in specs} - {s.name for s in todo}),
+    )
     if not todo:
         return out
     if cluster != "slurm" and tasks_per_element(todo) > 1:
-        raise InputError(None, "distributed.processes", f"{tasks_per_element(todo)} processes "
-                         f"need --cluster slurm; locally use: horovodrun -np "
-                         f"{tasks_per_element(todo)} --gloo python -m toolkit.distributed CONFIG")
+        raise InputError(
+            None,
+            "distributed.processes",
+            f"{tasks_per_element(todo)} processes "
+            f"need --cluster slurm; locally use: horovodrun -np "
+            f"{tasks_per_element(todo)} --gloo python -m toolkit.distributed CONFIG",
+        )
     elements = pack(todo, profile.runs_per_element)
     out.elements = len(elements)
     folder = results_dir / "slurm" / "logs" / "%j"
@@ -190,26 +204,37 @@ def submit(
     else:
         max_size = len(elements)
         if python and cluster == "debug":
-            raise InputError(profile.name, "container", "the debug executor runs in this "
-                             "process and cannot run inside an image; use --cluster local")
+            raise InputError(
+                profile.name,
+                "container",
+                "the debug executor runs in this "
+                "process and cannot run inside an image; use --cluster local",
+            )
         extra = {"local_python": python} if python else {}
         executor = submitit.AutoExecutor(folder=folder, cluster=cluster, **extra)
-        executor.update_parameters(timeout_min=profile.time_min, cpus_per_task=profile.cpus_per_task)
+        executor.update_parameters(
+            timeout_min=profile.time_min, cpus_per_task=profile.cpus_per_task
+        )
 
     offset = 0
     for indices in chunk(len(elements), max_size):
         with executor.batch():
-            jobs = [executor.submit(ArrayElement(str(results_dir), [s.to_dict() for s in elements[i]]))
-                    for i in indices]
+            jobs = [
+                executor.submit(ArrayElement(str(results_dir), [s.to_dict() for s in elements[i]]))
+                for i in indices
+            ]
         entry = {
             "cluster": cluster,
             "submitted": time.strftime("%Y-%m-%dT%H:%M:%S"),
             "profile": profile.to_dict(),
             "sweep": sweep_name,
             "elements": [
-                {"element": offset + k, "job": job.job_id,
-                 "runs": [s.name for s in elements[i]],
-                 "log": str(job.paths.stderr)}
+                {
+                    "element": offset + k,
+                    "job": job.job_id,
+                    "runs": [s.name for s in elements[i]],
+                    "log": str(job.paths.stderr),
+                }
                 for k, (i, job) in enumerate(zip(indices, jobs, strict=True))
             ],
         }

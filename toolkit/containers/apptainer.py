@@ -101,6 +101,7 @@ def build(
     fakeroot: bool = True,
     keep_context: bool = False,
     wheelhouse: str | Path | None = None,
+    compression_level: int = 1,
 ) -> BuildResult:
     """Build the toolkit image with ``apptainer build [--fakeroot]``.
 
@@ -119,6 +120,10 @@ def build(
     wheelhouse : path, optional
         Install Python packages (and the MEME sources) from this folder, offline
         (:func:`toolkit.containers.wheelhouse.prepare_wheelhouse` makes one).
+    compression_level : int
+        gzip level of the SIF's squashfs, 1-9. 1 (default) squashes about 10x faster than
+        mksquashfs' default 9 for a 15 % larger image (measured here: TensorFlow's 0.9 GB,
+        12 s vs 156 s); gzip keeps the image mountable by every kernel.
 
     Raises
     ------
@@ -139,6 +144,9 @@ def build(
         if not wheelhouse.is_dir() or any(c in str(wheelhouse) for c in ":,"):
             raise InputError(wheelhouse, "wheelhouse", "not a folder (or ':' or ',' in its path)")
         binds = ["--bind", f"{wheelhouse}:{WHEELHOUSE_MOUNT}:ro"]
+    if not 1 <= compression_level <= 9:
+        raise InputError(None, "compression-level", f"expected 1-9, got {compression_level}")
+    squash = ["--mksquashfs-args", f"-Xcompression-level {compression_level}"]
     context = Path(tempfile.mkdtemp(prefix="expact-image-"))
     try:
         definition = stage(
@@ -153,6 +161,7 @@ def build(
             [apptainer, "build"]
             + (["--fakeroot"] if fakeroot else [])
             + binds
+            + squash
             + ["--force", str(output) + ".partial", definition.name]
         )
         start = time.time()

@@ -32,7 +32,7 @@ from pathlib import Path
 from toolkit.containers.definition import HOROVOD_VERSION, read_pins, repo_root
 from toolkit.errors import InputError
 
-__all__ = ["MARKER", "default_wheelhouse", "prepare_wheelhouse"]
+__all__ = ["MARKER", "default_wheelhouse", "fits_image", "prepare_wheelhouse"]
 
 MARKER = "expact-wheelhouse.json"
 MEME_SDIST = "pymemesuite==0.1.0a4"  # vendors MEME 5.4.1 (containers/meme/build_meme.sh)
@@ -138,6 +138,20 @@ def prepare_wheelhouse(folder: str | Path | None = None, python: str = sys.execu
         + "\n"
     )
     return folder
+
+
+def fits_image(base: str, os_release: str | Path = "/etc/os-release") -> bool:
+    """Whether a wheelhouse made here suits ``base``: the Debian base, on Debian 12 (the
+    image's own OS: same Python minor, same glibc for the locally built Horovod wheel)."""
+    from toolkit.containers.definition import DEBIAN_SUITE
+
+    try:
+        text = Path(os_release).read_text()
+    except OSError:
+        return False
+    fields = dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
+    codename = fields.get("VERSION_CODENAME", "").strip('"')
+    return base == "debootstrap" and codename == DEBIAN_SUITE and sys.version_info[:2] == (3, 11)
 
 
 def _tensorflow_version(python: str) -> str | None:

@@ -46,7 +46,9 @@ def ppm(
     x = np.asarray(x)
     if fmap.ndim != 3 or x.ndim != 3 or x.shape[-1] != 4:
         raise InputError(
-            None, "fmap/x", f"expected fmap (N, L, F) and x (N, L, 4), got {fmap.shape} and {x.shape}"
+            None,
+            "fmap/x",
+            f"expected fmap (N, L, F) and x (N, L, 4), got {fmap.shape} and {x.shape}",
         )
     if fmap.shape[:2] != x.shape[:2]:
         raise InputError(

@@ -22,8 +22,12 @@ def prepare(spec: RunSpec) -> None:
         if spec.task not in GENERATORS:
             from toolkit.errors import InputError
 
-            raise InputError(data_path, None, f"data file not found, and {spec.task} has no "
-                             f"generator: download {DATA_SOURCES.get(spec.task, 'it')}")
+            raise InputError(
+                data_path,
+                None,
+                f"data file not found, and {spec.task} has no "
+                f"generator: download {DATA_SOURCES.get(spec.task, 'it')}",
+            )
         params = dict(spec.data.get("generate") or {})
         log.info("generating %s data set at %s with %s", spec.task, data_path, params)
         resolve(GENERATORS[spec.task])(data_path, **params)

@@ -74,8 +74,14 @@ def task1(spec: RunSpec, run_dir: str | Path, progress: bool = True) -> dict:
     # epoch checkpoints: a requeued (preempted, timed-out) run resumes from its last epoch
     checkpoint_dir = run_dir / "checkpoint"
     history = train(
-        model, data.x_train, data.y_train, data.x_valid, data.y_valid, config,
-        progress=progress, checkpoint_dir=checkpoint_dir,
+        model,
+        data.x_train,
+        data.y_train,
+        data.x_valid,
+        data.y_valid,
+        config,
+        progress=progress,
+        checkpoint_dir=checkpoint_dir,
     )
     t0 = lap("train", t0)
     weights = run_dir / "weights.h5"
@@ -94,7 +100,10 @@ def task1(spec: RunSpec, run_dir: str | Path, progress: bool = True) -> dict:
     f = spec.filters
     ppms, n_windows = ppm(fmap, data.x_test, threshold=f["threshold"], window=f["window"])
     clipped = clip(
-        ppms, f["clip_threshold"], f["clip_pad"], reproduce_index0_bug=f["reproduce_clip_index0_bug"]
+        ppms,
+        f["clip_threshold"],
+        f["clip_pad"],
+        reproduce_index0_bug=f["reproduce_clip_index0_bug"],
     )
     np.savez_compressed(run_dir / "filters.npz", ppms=ppms, n_windows=n_windows)
     meme_path = write_meme(run_dir / "filters.meme", clipped)
@@ -124,7 +133,8 @@ def task1(spec: RunSpec, run_dir: str | Path, progress: bool = True) -> dict:
     if f["logos"]:
         best_hit = hits.sort_values("q-value").drop_duplicates("Query_ID").set_index("Query_ID")
         titles = [
-            f"filter{j} {best_hit.loc[f'filter{j}', 'Target_ID']}" if f"filter{j}" in best_hit.index
+            f"filter{j} {best_hit.loc[f'filter{j}', 'Target_ID']}"
+            if f"filter{j}" in best_hit.index
             else f"filter{j}"
             for j in range(len(clipped))
         ]
@@ -139,8 +149,15 @@ def task1(spec: RunSpec, run_dir: str | Path, progress: bool = True) -> dict:
         "container": container_record(),  # image path and labels; None outside an image
         "first_layer": FIRST_ACTIVATION_LAYER,
         "epochs_run": len(history.get("loss", [])),
-        "slurm": {k: os.environ.get(k) for k in ("SLURM_JOB_ID", "SLURM_ARRAY_JOB_ID",
-                                                 "SLURM_ARRAY_TASK_ID", "SLURM_RESTART_COUNT")},
+        "slurm": {
+            k: os.environ.get(k)
+            for k in (
+                "SLURM_JOB_ID",
+                "SLURM_ARRAY_JOB_ID",
+                "SLURM_ARRAY_TASK_ID",
+                "SLURM_RESTART_COUNT",
+            )
+        },
         "metrics": {k: test_metrics[k] for k in ("auroc", "aupr")},
         "metrics_per_class": {
             "auroc": test_metrics["auroc_per_class"],

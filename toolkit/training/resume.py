@@ -29,8 +29,12 @@ def load_state(directory: str | Path) -> dict | None:
     try:
         return json.loads(path.read_text())
     except json.JSONDecodeError as exc:
-        raise InputError(path, None, f"corrupt training checkpoint state ({exc}); "
-                         "delete the checkpoint folder to restart this run") from None
+        raise InputError(
+            path,
+            None,
+            f"corrupt training checkpoint state ({exc}); "
+            "delete the checkpoint folder to restart this run",
+        ) from None
 
 
 def resume_callback(directory: str | Path, early_stopping, reduce_lr, state: dict | None):
@@ -63,17 +67,26 @@ def resume_callback(directory: str | Path, early_stopping, reduce_lr, state: dic
             for key, value in (logs or {}).items():
                 self.history.setdefault(key, []).append(float(value))
             prefix = self.checkpoint.write(str(directory / f"epoch{epoch + 1}"))
-            write_json(directory / STATE, {
-                "epoch": epoch + 1,
-                "checkpoint": prefix,
-                "finished": False,
-                "history": self.history,
-                "early_stopping": {"wait": early_stopping.wait, "best": float(early_stopping.best),
-                                   "stopped_epoch": early_stopping.stopped_epoch},
-                "reduce_lr": {"wait": reduce_lr.wait, "best": float(reduce_lr.best),
-                              "cooldown_counter": reduce_lr.cooldown_counter,
-                              "lr": float(self.model.optimizer.learning_rate.numpy())},
-            })
+            write_json(
+                directory / STATE,
+                {
+                    "epoch": epoch + 1,
+                    "checkpoint": prefix,
+                    "finished": False,
+                    "history": self.history,
+                    "early_stopping": {
+                        "wait": early_stopping.wait,
+                        "best": float(early_stopping.best),
+                        "stopped_epoch": early_stopping.stopped_epoch,
+                    },
+                    "reduce_lr": {
+                        "wait": reduce_lr.wait,
+                        "best": float(reduce_lr.best),
+                        "cooldown_counter": reduce_lr.cooldown_counter,
+                        "lr": float(self.model.optimizer.learning_rate.numpy()),
+                    },
+                },
+            )
             for old in directory.glob(f"epoch{epoch}.*"):  # keep only the newest checkpoint
                 old.unlink(missing_ok=True)
 

@@ -40,7 +40,9 @@ class TrainConfig:
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:
-            raise InputError(source, "train", f"unknown keys {unknown}; valid keys: {sorted(known)}")
+            raise InputError(
+                source, "train", f"unknown keys {unknown}; valid keys: {sorted(known)}"
+            )
         cfg = cls(**values)
         cfg.validate(source)
         return cfg
@@ -51,7 +53,9 @@ class TrainConfig:
         for name in ("epochs", "batch_size", "patience", "lr_patience"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < (0 if "patience" in name else 1):
-                raise InputError(source, f"train.{name}", f"expected a positive integer, got {value!r}")
+                raise InputError(
+                    source, f"train.{name}", f"expected a positive integer, got {value!r}"
+                )
         if not (self.learning_rate > 0 and 0 < self.lr_factor < 1):
             raise InputError(source, "train", "learning_rate must be > 0 and lr_factor in (0, 1)")
 
@@ -174,8 +178,9 @@ class _EpochBar:
 
         class EpochBar(tf.keras.callbacks.Callback):
             def on_train_begin(self, logs=None):
-                self.bar = tqdm(total=epochs, initial=initial_epoch, desc="epochs", unit="ep",
-                                leave=False)
+                self.bar = tqdm(
+                    total=epochs, initial=initial_epoch, desc="epochs", unit="ep", leave=False
+                )
 
             def on_epoch_end(self, epoch, logs=None):
                 logs = logs or {}
