@@ -10,6 +10,7 @@ order after the resume differs (Keras reshuffles per epoch from its own state).
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from pathlib import Path
@@ -43,12 +44,27 @@ def resume_callback(directory: str | Path, early_stopping, reduce_lr, state: dic
     It must come after ``early_stopping`` and ``reduce_lr`` in the callback list: Keras
     resets their counters in ``on_train_begin``, and this callback sets them back afterwards.
     """
+    return _epoch_checkpoint_class()(Path(directory), early_stopping, reduce_lr, state)
+
+
+@functools.cache
+def _epoch_checkpoint_class():
+    """The callback class, made once (TensorFlow is imported lazily). Everything a training
+    needs lives on the instance: a class made per call, closing over the callbacks, outlived
+    its training (something in Keras keeps callback classes) and with it every model of a
+    packed array element, +33 MB per run."""
     import tensorflow as tf
 
-    directory = Path(directory)
-
     class EpochCheckpoint(tf.keras.callbacks.Callback):
+        def __init__(self, directory: Path, early_stopping, reduce_lr, state: dict | None):
+            super().__init__()
+            self.directory = directory
+            self.early_stopping = early_stopping
+            self.reduce_lr = reduce_lr
+            self.state = state
+
         def on_train_begin(self, logs=None):
+            state, es_cb, lr_cb = self.state, self.early_stopping, self.reduce_lr
             self.history = {k: list(v) for k, v in (state or {}).get("history", {}).items()}
             self.checkpoint = tf.train.Checkpoint(model=self.model, optimizer=self.model.optimizer)
             if state is None:
@@ -56,43 +72,44 @@ def resume_callback(directory: str | Path, early_stopping, reduce_lr, state: dic
             self.model.optimizer.build(self.model.trainable_variables)
             self.checkpoint.restore(state["checkpoint"]).expect_partial()
             es, lr = state["early_stopping"], state["reduce_lr"]
-            early_stopping.wait, early_stopping.best = es["wait"], es["best"]
-            early_stopping.stopped_epoch = es["stopped_epoch"]
-            reduce_lr.wait, reduce_lr.best = lr["wait"], lr["best"]
-            reduce_lr.cooldown_counter = lr["cooldown_counter"]
+            es_cb.wait, es_cb.best = es["wait"], es["best"]
+            es_cb.stopped_epoch = es["stopped_epoch"]
+            lr_cb.wait, lr_cb.best = lr["wait"], lr["best"]
+            lr_cb.cooldown_counter = lr["cooldown_counter"]
             self.model.optimizer.learning_rate.assign(lr["lr"])
-            log.info("resumed training from epoch %d (%s)", state["epoch"], directory)
+            log.info("resumed training from epoch %d (%s)", state["epoch"], self.directory)
 
         def on_epoch_end(self, epoch, logs=None):
             for key, value in (logs or {}).items():
                 self.history.setdefault(key, []).append(float(value))
-            prefix = self.checkpoint.write(str(directory / f"epoch{epoch + 1}"))
+            prefix = self.checkpoint.write(str(self.directory / f"epoch{epoch + 1}"))
+            es_cb, lr_cb = self.early_stopping, self.reduce_lr
             write_json(
-                directory / STATE,
+                self.directory / STATE,
                 {
                     "epoch": epoch + 1,
                     "checkpoint": prefix,
                     "finished": False,
                     "history": self.history,
                     "early_stopping": {
-                        "wait": early_stopping.wait,
-                        "best": float(early_stopping.best),
-                        "stopped_epoch": early_stopping.stopped_epoch,
+                        "wait": es_cb.wait,
+                        "best": float(es_cb.best),
+                        "stopped_epoch": es_cb.stopped_epoch,
                     },
                     "reduce_lr": {
-                        "wait": reduce_lr.wait,
-                        "best": float(reduce_lr.best),
-                        "cooldown_counter": reduce_lr.cooldown_counter,
+                        "wait": lr_cb.wait,
+                        "best": float(lr_cb.best),
+                        "cooldown_counter": lr_cb.cooldown_counter,
                         "lr": float(self.model.optimizer.learning_rate.numpy()),
                     },
                 },
             )
-            for old in directory.glob(f"epoch{epoch}.*"):  # keep only the newest checkpoint
+            for old in self.directory.glob(f"epoch{epoch}.*"):  # keep only the newest checkpoint
                 old.unlink(missing_ok=True)
 
         def on_train_end(self, logs=None):
-            saved = load_state(directory)
+            saved = load_state(self.directory)
             if saved is not None:
-                write_json(directory / STATE, saved | {"finished": True})
+                write_json(self.directory / STATE, saved | {"finished": True})
 
-    return EpochCheckpoint()
+    return EpochCheckpoint
