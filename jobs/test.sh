@@ -23,8 +23,8 @@ fi
 # Apptainer (Debian 12 has none): containers/apptainer-up.sh installs a real one once per
 # machine into ~/.cache/expact/apptainer (about 1 min; 0.1 s when already there). The image
 # tests (pytest -m apptainer) then build the toolkit image once per run (about 5 min, from a
-# wheelhouse cached in ~/.cache/expact/wheelhouse: about 10 min of downloads, once per
-# machine) and run Slurm array sweeps inside it (about 5 min).
+# wheelhouse cached in ~/.cache/expact/wheelhouse: 35 s of downloads here, once per machine;
+# up to 10 min through a slow proxy) and run Slurm array sweeps inside it (about 5 min).
 if [ "${EXPACT_SKIP_APPTAINER:-0}" = 1 ]; then
   echo "[test] EXPACT_SKIP_APPTAINER=1: the Apptainer image tests will be skipped" >&2
 elif [ "$(id -u)" = 0 ] && bash containers/apptainer-up.sh | tail -n 1; then

@@ -2,12 +2,12 @@
 Slurm array whose elements execute inside it (Tomtom through the image's MEME).
 
 The image is built once per session (about 5 min on an idle 2-core machine; the expensive
-step of CI) from the wheelhouse cached per machine (~/.cache/expact/wheelhouse, about 10 min
-of downloads the first time), shared by the tests and deleted at the end. jobs/test.sh installs
-the runtime (containers/apptainer-up.sh) and sets EXPACT_REQUIRE_APPTAINER=1, which turns the
-skip without a runtime into a failure. EXPACT_TEST_IMAGE=/path/to.sif reuses an image built
-earlier instead of building one. Measured times go to
-~/.cache/expact/apptainer/test-timings.json.
+step of CI) from the wheelhouse cached per machine (~/.cache/expact/wheelhouse, 35 s the
+first time here; up to 10 min through a slow proxy), shared by the tests and deleted at the
+end. jobs/test.sh installs the runtime (containers/apptainer-up.sh) and sets
+EXPACT_REQUIRE_APPTAINER=1, which turns the skip without a runtime into a failure.
+EXPACT_TEST_IMAGE=/path/to.sif reuses an image built earlier instead of building one.
+Measured times go to ~/.cache/expact/apptainer/test-timings.json.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from slurm_helpers import preempt_after_epoch, wait_for_record
 
 from toolkit.cli import main
 from toolkit.containers import apptainer
@@ -273,33 +274,9 @@ def test_preempted_element_in_the_image_requeues_itself(slurm, image, tmp_path, 
         == 0
     )
     run = results / "runs" / "cnn-deep_exponential_0"
-    state = run / "checkpoint" / "state.json"
-    deadline = time.time() + 300
-    while not (state.exists() and json.loads(state.read_text())["epoch"] >= 2):
-        assert time.time() < deadline, "training did not reach epoch 2"
-        time.sleep(1)
-    subprocess.run(
-        [
-            "sbatch",
-            "-p",
-            "urgent",
-            "-c",
-            "2",
-            "--mem=100M",
-            "-o",
-            str(tmp_path / "urgent.out"),
-            "--wrap",
-            "sleep 3",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    deadline = time.time() + 500
-    while not (run / "record.json").exists():
-        assert time.time() < deadline, (run / "run.log").read_text()
-        time.sleep(3)
+    preempt_after_epoch(run, 2, tmp_path / "urgent.out")
+    record = wait_for_record(run)
     _note("preemption_in_image_s", time.time() - start)
-    record = json.loads((run / "record.json").read_text())
     assert "resumed training from epoch" in (run / "run.log").read_text()
     assert record["slurm"]["SLURM_RESTART_COUNT"] == "1"
     assert record["container"]["image"] == str(image)

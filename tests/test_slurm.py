@@ -9,11 +9,11 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 import yaml
+from slurm_helpers import preempt_after_epoch, wait_for_record, write_profile
 
 from toolkit.cli import main
 
@@ -130,33 +130,8 @@ def test_preempted_element_is_requeued_and_resumes_from_its_checkpoint(
     results = tmp_path / "results"
     assert main(["submit", str(config), "--profile", "localhost", "--results", str(results)]) == 0
     run = results / "runs" / "cnn-deep_exponential_0"
-    state = run / "checkpoint" / "state.json"
-    deadline = time.time() + 300
-    while not (state.exists() and json.loads(state.read_text())["epoch"] >= 3):
-        assert time.time() < deadline, "training did not reach epoch 3"
-        time.sleep(1)
-    # a job in the higher-priority partition needs both cores: Slurm preempts ours (USR2)
-    subprocess.run(
-        [
-            "sbatch",
-            "-p",
-            "urgent",
-            "-c",
-            "2",
-            "--mem=100M",
-            "-o",
-            str(tmp_path / "urgent.out"),
-            "--wrap",
-            "sleep 3",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    deadline = time.time() + 500
-    while not (run / "record.json").exists():
-        assert time.time() < deadline, (run / "run.log").read_text()
-        time.sleep(3)
-    record = json.loads((run / "record.json").read_text())
+    preempt_after_epoch(run, 3, tmp_path / "urgent.out")
+    record = wait_for_record(run)
     log = (run / "run.log").read_text()
     assert "resumed training from epoch" in log
     resumed_at = int(log.split("resumed training from epoch ")[1].split()[0])
@@ -173,18 +148,7 @@ def test_sweep_larger_than_max_array_size_is_split(slurm, tmp_path, reference_da
     )
     try:
         config = _config(tmp_path, reference_data, trials=2)  # 4 runs
-        profile = tmp_path / "unpacked.yaml"
-        profile.write_text(
-            yaml.safe_dump(
-                {
-                    "partition": "debug",
-                    "time_min": 60,
-                    "mem_gb": 1,
-                    "array_parallelism": 2,
-                    "runs_per_element": 1,
-                }
-            )
-        )
+        profile = write_profile(tmp_path / "unpacked.yaml", mem_gb=1, runs_per_element=1)
         results = tmp_path / "results"
         code = main(
             [
@@ -243,37 +207,29 @@ def test_task3_sweep_runs_as_a_slurm_array_with_all_four_attribution_methods(
     """The Task 3 step goes through the same array machinery as Task 1: one run per element
     here, each scoring all four attribution methods inside its Slurm element."""
     methods = ["saliency", "mutagenesis", "integrated_gradients", "deepshap"]
-    config = _config(
-        tmp_path,
-        reference_data,
-        name="tiny3",
-        task="task3",
-        models=["cnn-local"],
-        train={"epochs": 1},
-        data={"generate": {"n_seq": 400, "pfm": str(reference_data / "pfm_vertebrates.txt")}},
-        attribution={
-            "n_sequences": 4,
-            "ig_references": 2,
-            "ig_steps": 3,
-            "shap_references": 2,
-            "logo_sequences": 0,
-        },
-    )
-    raw = yaml.safe_load(config.read_text())
-    del raw["filters"], raw["tomtom"]  # Task 1 sections: an error for Task 3
-    config.write_text(yaml.safe_dump(raw))
-    profile = tmp_path / "one-per-element.yaml"
-    profile.write_text(
+    config = tmp_path / "tiny3.yaml"
+    pfm = str(reference_data / "pfm_vertebrates.txt")
+    config.write_text(
         yaml.safe_dump(
             {
-                "partition": "debug",
-                "time_min": 30,
-                "mem_gb": 2,
-                "cpus_per_task": 1,
-                "array_parallelism": 2,
-                "runs_per_element": 1,
+                "task": "task3",
+                "name": "tiny3",
+                "models": ["cnn-local"],
+                "activations": ["relu", "exponential"],
+                "data": {"generate": {"n_seq": 400, "pfm": pfm}},
+                "train": {"epochs": 1},
+                "attribution": {
+                    "n_sequences": 4,
+                    "ig_references": 2,
+                    "ig_steps": 3,
+                    "shap_references": 2,
+                    "logo_sequences": 0,
+                },
             }
         )
+    )
+    profile = write_profile(
+        tmp_path / "one-per-element.yaml", time_min=30, cpus_per_task=1, runs_per_element=1
     )
     results = tmp_path / "results"
     code = main(
