@@ -12,13 +12,20 @@ Parametric activations are written ``base:value`` in configs, e.g. ``exp_scale:0
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 
 import tensorflow as tf
 from tensorflow import keras
 
-from toolkit.errors import InputError
+from toolkit.names import (
+    ALL_ACTIVATIONS,
+    PAPER_ACTIVATIONS,
+    PARAMETRIC_ACTIVATIONS,
+    TASK3_ACTIVATIONS,
+    canonical_activation,
+    format_value,
+    parse_activation,
+)
 
 __all__ = [
     "ALL_ACTIVATIONS",
@@ -120,7 +127,7 @@ class ExpScale:
 
     def __init__(self, scale: float):
         self.scale = float(scale)
-        self.__name__ = f"exp_scale:{_format_value(self.scale)}"
+        self.__name__ = f"exp_scale:{format_value(self.scale)}"
 
     def __call__(self, x: tf.Tensor) -> tf.Tensor:
         return tf.exp(self.scale * x)
@@ -148,7 +155,7 @@ class ExpShift:
 
     def __init__(self, shift: float):
         self.shift = float(shift)
-        self.__name__ = f"exp_shift:{_format_value(self.shift)}"
+        self.__name__ = f"exp_shift:{format_value(self.shift)}"
 
     def __call__(self, x: tf.Tensor) -> tf.Tensor:
         return tf.exp(x - self.shift)
@@ -197,103 +204,10 @@ _PARAMETRIC: dict[str, Callable[[float], Callable[[tf.Tensor], tf.Tensor]]] = {
     "exp_shift": ExpShift,
 }
 
-_ALIASES: dict[str, str] = {"exp": "exponential"}
-
-#: The 17 first-layer activations of the Task 1/2 run grid (spec §4), in the grid's order.
-PAPER_ACTIVATIONS: tuple[str, ...] = (
-    "relu",
-    "exponential",
-    "sigmoid",
-    "tanh",
-    "softplus",
-    "linear",
-    "elu",
-    "shift_scale_relu",
-    "shift_scale_tanh",
-    "shift_scale_sigmoid",
-    "exp_relu",
-    "shift_relu",
-    "shift_tanh",
-    "shift_sigmoid",
-    "scale_relu",
-    "scale_tanh",
-    "scale_sigmoid",
-)
-
-#: The 11 activations of the Task 3 run grid: the first 11 of PAPER_ACTIVATIONS.
-TASK3_ACTIVATIONS: tuple[str, ...] = PAPER_ACTIVATIONS[:11]
-
-#: Every fixed (parameter-free) activation name, canonical spelling.
-ALL_ACTIVATIONS: tuple[str, ...] = PAPER_ACTIVATIONS + ("log_relu", "log")
-
-#: Base names of the activations that need a ``:value`` parameter.
-PARAMETRIC_ACTIVATIONS: tuple[str, ...] = tuple(_PARAMETRIC)
-
-
-def _format_value(value: float) -> str:
-    # Shortest repr that round-trips, without a trailing ".0", so "exp_scale:2" and
-    # "exp_scale:2.0" canonicalise to the same run name.
-    text = repr(float(value))
-    return text[:-2] if text.endswith(".0") else text
-
-
-def _valid_names() -> str:
-    return ", ".join([*ALL_ACTIVATIONS, *_ALIASES, *(f"{b}:<value>" for b in _PARAMETRIC)])
-
-
-def _parse(name: str) -> tuple[str, float | None]:
-    """Split ``name`` into its canonical base name and optional parameter."""
-    if not isinstance(name, str):
-        raise InputError(None, "activation", f"expected a name string, got {name!r}")
-    base, sep, raw = name.strip().partition(":")
-    # Case and '-' vs '_' are not meaningful in configs; normalise them away.
-    base = base.strip().lower().replace("-", "_")
-    base = _ALIASES.get(base, base)
-    if base in _FIXED:
-        if sep:
-            raise InputError(None, "activation", f"{base!r} takes no parameter, got {name!r}")
-        return base, None
-    if base in _PARAMETRIC:
-        if not sep or not raw.strip():
-            raise InputError(
-                None, "activation", f"{base!r} needs a parameter, e.g. '{base}:0.05'; got {name!r}"
-            )
-        try:
-            value = float(raw)
-        except ValueError:
-            raise InputError(None, "activation", f"parameter of {name!r} is not a number") from None
-        if not math.isfinite(value):
-            raise InputError(None, "activation", f"parameter of {name!r} must be finite")
-        return base, value
-    raise InputError(
-        None, "activation", f"unknown activation {name!r}; valid names: {_valid_names()}"
-    )
-
-
-def canonical_activation(name: str) -> str:
-    """Canonical spelling of an activation name.
-
-    Lower-cases, maps ``-`` to ``_``, resolves aliases (``exp`` -> ``exponential``) and writes a
-    parametric value in its shortest form (``exp_scale:0.050`` -> ``exp_scale:0.05``,
-    ``exp_shift:2.0`` -> ``exp_shift:2``).
-
-    Parameters
-    ----------
-    name : str
-        An activation name as written in a config.
-
-    Returns
-    -------
-    str
-        The canonical name.
-
-    Raises
-    ------
-    InputError
-        If the name is unknown (the message lists the valid names) or its parameter is bad.
-    """
-    base, value = _parse(name)
-    return base if value is None else f"{base}:{_format_value(value)}"
+# The names (and their parsing) live in toolkit.names, which imports no TensorFlow, so that
+# configs are validated without it; this module maps them to functions.
+if set(_FIXED) != set(ALL_ACTIVATIONS) or set(_PARAMETRIC) != set(PARAMETRIC_ACTIVATIONS):
+    raise ImportError("toolkit.names and toolkit.activations name different activations")
 
 
 def activations(name: str) -> Callable[[tf.Tensor], tf.Tensor]:
@@ -316,7 +230,7 @@ def activations(name: str) -> Callable[[tf.Tensor], tf.Tensor]:
     InputError
         If the name is unknown (the message lists the valid names) or its parameter is bad.
     """
-    base, value = _parse(name)
+    base, value = parse_activation(name)
     if value is None:
         return _FIXED[base]
     return _PARAMETRIC[base](value)

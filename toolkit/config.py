@@ -157,22 +157,28 @@ def load_config(path: str | Path, overrides: dict | None = None) -> SweepConfig:
     if not isinstance(raw, dict):
         raise InputError(source, None, "expected a mapping of keys at the top level")
     raw = _merge(raw, overrides or {})
-    return parse_config(raw, source, default_name=path.stem)
+    try:
+        return parse_config(raw, source, default_name=path.stem)
+    except (TypeError, AttributeError) as exc:
+        # a value of a shape no check foresaw (a list where a name belongs, a number as a
+        # key): still the config's fault, so one line naming it rather than a traceback
+        raise InputError(source, None, f"a value has an unexpected type: {exc}") from None
 
 
 def parse_config(raw: dict, source: str = "config", default_name: str = "sweep") -> SweepConfig:
     """Validate a config mapping (see :func:`load_config`)."""
-    from toolkit.activations import canonical_activation
-    from toolkit.models import canonical_model_name
+    # names and checks from TF-free modules: a config validates in well under a second
+    from toolkit.names import canonical_activation, canonical_model_name
+    from toolkit.sections import check_sections
     from toolkit.steps import DATA_SOURCES, GENERATORS, RUN_STEPS, TASK_SECTIONS
 
     all_sections = {s for sections in TASK_SECTIONS.values() for s in sections}
-    unknown = sorted(set(raw) - TOP_LEVEL - all_sections)
+    unknown = sorted(set(raw) - TOP_LEVEL - all_sections, key=str)
     if unknown:
         raise InputError(source, unknown[0], f"unknown key; valid keys: {sorted(TOP_LEVEL)}")
     task = raw.get("task")
 
-    if task not in RUN_STEPS:
+    if not isinstance(task, str) or task not in RUN_STEPS:
         raise InputError(source, "task", f"expected one of {sorted(RUN_STEPS)}, got {task!r}")
     models = _str_list(raw.get("models"), source, "models")
     activations = _str_list(raw.get("activations"), source, "activations")
@@ -198,6 +204,18 @@ def parse_config(raw: dict, source: str = "config", default_name: str = "sweep")
                 f"expected a {'positive' if key == 'trials' else 'non-negative'} integer, got {value!r}",
             )
 
+    sweep_name = raw.get("name")
+    if isinstance(sweep_name, int) and not isinstance(sweep_name, bool):
+        sweep_name = str(sweep_name)  # `name: 2021` in YAML
+    if sweep_name is not None and (
+        not isinstance(sweep_name, str)
+        or not sweep_name.strip()
+        or "/" in sweep_name
+        or sweep_name in (".", "..")
+    ):
+        # the name becomes the default results folder, results/<name>
+        raise InputError(source, "name", f"expected a folder name (no '/'), got {sweep_name!r}")
+
     sections = {}
     for name, defaults in DEFAULTS.items():
         given = raw.get(name) or {}
@@ -222,12 +240,7 @@ def parse_config(raw: dict, source: str = "config", default_name: str = "sweep")
     from toolkit.training import TrainConfig
 
     TrainConfig.from_dict(sections["train"], source)
-    if sections["tomtom"]["backend"] not in ("lite", "meme"):
-        raise InputError(
-            source,
-            "tomtom.backend",
-            f"expected 'lite' or 'meme', got {sections['tomtom']['backend']!r}",
-        )
+    check_sections(task, sections, extra, source)
     if sections["data"]["path"] is None and task not in GENERATORS:
         raise InputError(
             source,
@@ -248,7 +261,7 @@ def parse_config(raw: dict, source: str = "config", default_name: str = "sweep")
         raise InputError(source, "data.generate.pfm", f"file {pfm} does not exist")
     return SweepConfig(
         task=task,
-        name=str(raw.get("name") or default_name),
+        name=sweep_name or default_name,
         models=models,
         activations=activations,
         trials=trials,

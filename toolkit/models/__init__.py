@@ -31,6 +31,9 @@ from toolkit.models.layers import (
     resolve_initializer,
 )
 
+# The names live in toolkit.names (no TensorFlow there), so configs validate without TF.
+from toolkit.names import MODEL_ALIASES, MODEL_NAMES, canonical_model_name
+
 __all__ = [
     "DEFAULT_INPUT_LENGTH",
     "DEFAULT_N_OUTPUTS",
@@ -43,27 +46,6 @@ __all__ = [
     "canonical_model_name",
     "first_layer_model",
 ]
-
-#: Canonical model names.
-MODEL_NAMES: tuple[str, ...] = (
-    "cnn-deep",
-    "cnn-2",
-    "cnn-50",
-    "cnn-local",
-    "cnn-dist",
-    "basset",
-    "residualbind",
-    "cnn-deep-log",
-    "cnn-dist-log",
-)
-
-#: Extra names; "CNN-4/CNN-25" are the original README's stale names for CNN-2/CNN-50 (§0).
-#: Matching also ignores case and '-', '_' and spaces, so "CNN_deep" and "cnndeep" work.
-MODEL_ALIASES: dict[str, str] = {
-    "cnn-4": "cnn-2",
-    "cnn-25": "cnn-50",
-    "residual-bind": "residualbind",
-}
 
 #: Default sequence length per model (the length of the data set each was trained on).
 DEFAULT_INPUT_LENGTH: dict[str, int] = {
@@ -101,40 +83,6 @@ _EXTRA_KW: dict[str, tuple[str, ...]] = {
 }
 
 _LOG_MODELS = ("cnn-deep-log", "cnn-dist-log")
-
-
-def _key(name: str) -> str:
-    return "".join(c for c in name.lower() if c not in "-_ ")
-
-
-_LOOKUP: dict[str, str] = {_key(n): n for n in MODEL_NAMES} | {
-    _key(a): n for a, n in MODEL_ALIASES.items()
-}
-
-
-def canonical_model_name(name: str) -> str:
-    """Canonical model name (one of :data:`MODEL_NAMES`) for any accepted spelling.
-
-    Parameters
-    ----------
-    name : str
-        E.g. ``"CNN-deep"``, ``"cnn_deep"``, ``"cnn-4"``.
-
-    Returns
-    -------
-    str
-        E.g. ``"cnn-deep"``, ``"cnn-2"``.
-
-    Raises
-    ------
-    InputError
-        If the name is unknown; the message lists the valid names.
-    """
-    canonical = _LOOKUP.get(_key(name)) if isinstance(name, str) else None
-    if canonical is None:
-        valid = ", ".join([*MODEL_NAMES, *MODEL_ALIASES])
-        raise InputError(None, "model", f"unknown model {name!r}; valid names: {valid}")
-    return canonical
 
 
 def _positive_int(value: Any, field: str) -> int:

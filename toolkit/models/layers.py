@@ -18,7 +18,9 @@ import tensorflow as tf
 from tensorflow import keras
 
 from toolkit.activations import activations
-from toolkit.errors import InputError
+
+# INITIALIZER_NAMES is re-exported: its home is toolkit.names, which imports no TensorFlow
+from toolkit.names import INITIALIZER_NAMES, parse_initializer  # noqa: F401
 
 #: Name of the first conv layer (its kernel holds the filters that are interpreted).
 FIRST_CONV_LAYER = "conv1"
@@ -29,23 +31,6 @@ FIRST_ACTIVATION_LAYER = "conv1_activation"
 
 #: The L2 strength of every conv and hidden dense kernel in the paper's models.
 DEFAULT_L2 = 1e-6
-
-#: Keras initializer names accepted for the first conv (the §8 initialization control),
-#: besides ``random_normal:<sigma>`` for the §8 init sweep.
-INITIALIZER_NAMES: tuple[str, ...] = (
-    "glorot_normal",
-    "glorot_uniform",
-    "he_normal",
-    "he_uniform",
-    "lecun_normal",
-    "lecun_uniform",
-    "random_normal",
-    "random_uniform",
-    "truncated_normal",
-    "zeros",
-    "ones",
-    "orthogonal",
-)
 
 Activation = str | Callable[[tf.Tensor], tf.Tensor]
 Initializer = str | keras.initializers.Initializer | None
@@ -76,31 +61,9 @@ def resolve_initializer(spec: Initializer) -> keras.initializers.Initializer | s
         return "glorot_uniform"
     if isinstance(spec, keras.initializers.Initializer):
         return spec
-    if not isinstance(spec, str):
-        raise InputError(None, "first_layer_initializer", f"expected a name, got {spec!r}")
-    base, sep, raw = spec.strip().partition(":")
-    base = base.strip().lower()
-    valid = ", ".join([*INITIALIZER_NAMES, "random_normal:<sigma>"])
-    if sep:
-        if base != "random_normal":
-            raise InputError(
-                None,
-                "first_layer_initializer",
-                f"only random_normal takes ':<sigma>'; got {spec!r}",
-            )
-        try:
-            sigma = float(raw)
-        except ValueError:
-            raise InputError(
-                None, "first_layer_initializer", f"sigma in {spec!r} is not a number"
-            ) from None
-        if not sigma > 0 or sigma == float("inf"):
-            raise InputError(None, "first_layer_initializer", f"sigma in {spec!r} must be > 0")
+    base, sigma = parse_initializer(spec)  # names checked without TF (toolkit.names)
+    if sigma is not None:
         return keras.initializers.RandomNormal(mean=0.0, stddev=sigma)
-    if base not in INITIALIZER_NAMES:
-        raise InputError(
-            None, "first_layer_initializer", f"unknown initializer {spec!r}; valid: {valid}"
-        )
     return base
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,16 +49,49 @@ class TrainConfig:
         return cfg
 
     def validate(self, source: str = "config") -> None:
-        if self.monitor not in MONITORS:
+        """Check types and ranges (no TensorFlow needed: the config validator calls this).
+
+        Raises
+        ------
+        InputError
+            Naming ``train.<field>`` and what was expected.
+        """
+        if not isinstance(self.monitor, str) or self.monitor not in MONITORS:
             raise InputError(source, "train.monitor", f"{self.monitor!r} is not one of {MONITORS}")
-        for name in ("epochs", "batch_size", "patience", "lr_patience"):
+        for name, minimum in (
+            ("epochs", 1),
+            ("batch_size", 1),
+            ("patience", 0),
+            ("lr_patience", 0),
+        ):
             value = getattr(self, name)
-            if not isinstance(value, int) or value < (0 if "patience" in name else 1):
-                raise InputError(
-                    source, f"train.{name}", f"expected a positive integer, got {value!r}"
-                )
-        if not (self.learning_rate > 0 and 0 < self.lr_factor < 1):
-            raise InputError(source, "train", "learning_rate must be > 0 and lr_factor in (0, 1)")
+            # bool is an int subclass; `epochs: true` is a typo, not 1
+            if (
+                not isinstance(value, numbers.Integral)
+                or isinstance(value, bool)
+                or value < minimum
+            ):
+                kind = "a positive integer" if minimum else "an integer >= 0"
+                raise InputError(source, f"train.{name}", f"expected {kind}, got {value!r}")
+        for name, low, high, closed in (
+            ("learning_rate", 0.0, math.inf, False),
+            ("lr_factor", 0.0, 1.0, False),
+            ("min_lr", 0.0, math.inf, True),
+        ):
+            value = getattr(self, name)
+            ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
+            ok = ok and math.isfinite(value) and (low <= value if closed else low < value)
+            if not ok or not value < high:
+                expected = {
+                    "learning_rate": "a number > 0",
+                    "lr_factor": "a number in (0, 1)",
+                    "min_lr": "a number >= 0",
+                }[name]
+                raise InputError(source, f"train.{name}", f"expected {expected}, got {value!r}")
+        for name in ("restore_best_weights", "shuffle"):
+            value = getattr(self, name)
+            if not isinstance(value, bool):
+                raise InputError(source, f"train.{name}", f"expected true or false, got {value!r}")
 
 
 def compile_model(model, learning_rate: float = 1e-3):

@@ -1,0 +1,280 @@
+"""Types and ranges of every config section, checked at parse time without TensorFlow.
+
+:func:`check_sections` is called by :func:`toolkit.config.parse_config` after unknown keys
+were rejected and defaults merged. It checks what can be known from the config alone; what
+needs the data (a class index against the number of label columns, a sequence against the
+data's length) is checked by :func:`toolkit.check_inputs.check_inputs`.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import numbers
+from collections.abc import Callable
+from typing import Any
+
+from toolkit.errors import InputError
+from toolkit.names import LITE_DISTANCES, TOMTOM_BACKENDS, TOMTOM_DISTANCES
+
+__all__ = ["check_sections"]
+
+
+def check_sections(
+    task: str, sections: dict[str, dict], extra: dict[str, dict], source: str
+) -> None:
+    """Check the values of a config's sections (defaults already merged in).
+
+    Parameters
+    ----------
+    task : str
+        The config's task, e.g. ``"task1"``.
+    sections : dict
+        ``data``, ``filters``, ``tomtom``, ``match`` (``train`` is checked by
+        :meth:`toolkit.training.TrainConfig.validate`).
+    extra : dict
+        The task's own sections (``toolkit.steps.TASK_SECTIONS``), value types checked already.
+    source : str
+        The config file, for error messages.
+
+    Raises
+    ------
+    InputError
+        Naming ``section.key``, the value and what was expected.
+    """
+    _data(task, sections["data"], source)
+    _filters(sections["filters"], source)
+    _tomtom(sections["tomtom"], source)
+    _match(sections["match"], source)
+    for name, values in extra.items():
+        if name in _TASK_SECTION_CHECKS:
+            _TASK_SECTION_CHECKS[name](values, source)
+
+
+# ------------------------------------------------------------------------------- helpers
+
+
+def _int(values: dict, section: str, key: str, source: str, minimum: int) -> int:
+    value = values[key]
+    # bool is an int subclass: `window: true` is a typo, not 1
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < minimum:
+        expected = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+        raise InputError(source, f"{section}.{key}", f"expected {expected}, got {value!r}")
+    return int(value)
+
+
+def _number(
+    values: dict,
+    section: str,
+    key: str,
+    source: str,
+    low: float,
+    high: float = math.inf,
+    low_open: bool = False,
+    high_open: bool = True,
+) -> float:
+    value = values[key]
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+    if ok:
+        ok = (value > low if low_open else value >= low) and (
+            value < high if high_open else value <= high
+        )
+    if not ok:
+        left = "(" if low_open else "["
+        right = ")" if high_open or high == math.inf else "]"
+        upper = "inf" if high == math.inf else f"{high:g}"
+        raise InputError(
+            source,
+            f"{section}.{key}",
+            f"expected a finite number in {left}{low:g}, {upper}{right}, got {value!r}",
+        )
+    return float(value)
+
+
+def _bool(values: dict, section: str, key: str, source: str) -> None:
+    if not isinstance(values[key], bool):
+        raise InputError(source, f"{section}.{key}", f"expected true or false, got {values[key]!r}")
+
+
+def _path_or_none(values: dict, section: str, key: str, source: str) -> None:
+    value = values[key]
+    if value is not None and (not isinstance(value, str) or not value.strip()):
+        raise InputError(source, f"{section}.{key}", f"expected a file path or null, got {value!r}")
+
+
+# ------------------------------------------------------------------------- shared sections
+
+
+def _data(task: str, data: dict, source: str) -> None:
+    _path_or_none(data, "data", "path", source)
+    generate = data["generate"]
+    if not isinstance(generate, dict):
+        raise InputError(source, "data.generate", f"expected a mapping, got {generate!r}")
+    if not generate:
+        return
+    from toolkit.steps import GENERATORS, resolve
+
+    if task not in GENERATORS:
+        raise InputError(source, "data.generate", f"{task} has no generator; remove the section")
+    # the generator's own signature says which options exist, so this never goes stale
+    params = inspect.signature(resolve(GENERATORS[task])).parameters
+    options = {k: p for k, p in params.items() if k != "output"}
+    for key, value in generate.items():
+        field = f"data.generate.{key}"
+        if key not in options:
+            raise InputError(source, field, f"unknown generator option; valid: {sorted(options)}")
+        default = options[key].default
+        if key == "pfm":
+            _path_or_none(generate, "data.generate", key, source)
+        elif key in ("n_seq", "seq_length"):
+            _int(generate, "data.generate", key, source, minimum=1)
+        elif key in ("seed", "num_plot_draws"):
+            _int(generate, "data.generate", key, source, minimum=0)
+        elif key == "split":
+            ok = isinstance(value, list | tuple) and len(value) == 3
+            ok = ok and all(
+                isinstance(v, numbers.Real) and not isinstance(v, bool) and v >= 0 for v in value
+            )
+            if not ok or not math.isclose(sum(value), 1.0, abs_tol=1e-6):
+                raise InputError(
+                    source,
+                    field,
+                    f"expected three fractions (train, valid, test) summing to 1, got {value!r}",
+                )
+        elif isinstance(default, tuple):
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise InputError(source, field, f"expected a list of names, got {value!r}")
+        elif isinstance(default, bool):
+            _bool(generate, "data.generate", key, source)
+        elif isinstance(default, str) and not isinstance(value, str):
+            raise InputError(source, field, f"expected a string (like {default!r}), got {value!r}")
+
+
+def _filters(filters: dict, source: str) -> None:
+    # fraction of each filter's global max activation (spec §5.1); 0 would take every window
+    _number(filters, "filters", "threshold", source, 0.0, 1.0, low_open=True, high_open=False)
+    _int(filters, "filters", "window", source, minimum=1)
+    # information content per DNA position is at most 2 bits
+    _number(filters, "filters", "clip_threshold", source, 0.0, 2.0)
+    _int(filters, "filters", "clip_pad", source, minimum=0)
+    _bool(filters, "filters", "reproduce_clip_index0_bug", source)
+    _bool(filters, "filters", "logos", source)
+
+
+def _tomtom(tomtom: dict, source: str) -> None:
+    backend = tomtom["backend"]
+    if backend not in TOMTOM_BACKENDS:
+        raise InputError(
+            source, "tomtom.backend", f"expected one of {list(TOMTOM_BACKENDS)}, got {backend!r}"
+        )
+    _path_or_none(tomtom, "tomtom", "target", source)
+    _number(tomtom, "tomtom", "thresh", source, 0.0, low_open=True)
+    dist = tomtom["dist"]
+    if dist not in TOMTOM_DISTANCES:
+        raise InputError(
+            source, "tomtom.dist", f"expected one of {list(TOMTOM_DISTANCES)}, got {dist!r}"
+        )
+    if backend == "lite" and dist not in LITE_DISTANCES:
+        raise InputError(
+            source,
+            "tomtom.dist",
+            f"the lite back-end implements only {list(LITE_DISTANCES)}, got {dist!r}; "
+            "set tomtom.backend: meme for other distances",
+        )
+    overlap = _int(tomtom, "tomtom", "min_overlap", source, minimum=1)
+    if backend == "lite" and overlap != 1:
+        raise InputError(
+            source,
+            "tomtom.min_overlap",
+            f"the lite back-end implements only min_overlap 1, got {overlap}; "
+            "set tomtom.backend: meme for others",
+        )
+
+
+def _match(match: dict, source: str) -> None:
+    _path_or_none(match, "match", "ground_truth", source)
+    _bool(match, "match", "reproduce_index0_bug", source)
+
+
+# -------------------------------------------------------------------------- task sections
+
+
+def _plot_range(values: dict, section: str, source: str) -> None:
+    start = _int(values, section, "plot_start", source, minimum=0)
+    end = _int(values, section, "plot_end", source, minimum=1)
+    if not start < end:
+        raise InputError(
+            source, f"{section}.plot_start", f"expected plot_start < plot_end, got {start}, {end}"
+        )
+
+
+def _indices(values: dict, section: str, key: str, count_key: str, source: str) -> None:
+    count = values[count_key]
+    bad = [
+        i
+        for i in values[key]
+        if not isinstance(i, int) or isinstance(i, bool) or not 0 <= i < count
+    ]
+    if bad:
+        raise InputError(
+            source,
+            f"{section}.{key}",
+            f"{bad} are not indices into the first {count_key}={count} sequences "
+            f"(expected integers 0..{count - 1})",
+        )
+
+
+def _saliency(section: dict, source: str) -> None:
+    _int(section, "saliency", "n_sequences", source, minimum=1)
+    _int(section, "saliency", "batch_size", source, minimum=1)
+    _int(section, "saliency", "class_index", source, minimum=0)
+    _plot_range(section, "saliency", source)
+    _indices(section, "saliency", "plot_indices", "n_sequences", source)
+
+
+def _augment(section: dict, source: str) -> None:
+    _bool(section, "augment", "reverse_complement", source)
+
+
+def _distributed(section: dict, source: str) -> None:
+    _int(section, "distributed", "processes", source, minimum=1)
+    _bool(section, "distributed", "scale_lr", source)
+    _number(section, "distributed", "warmup_epochs", source, 0.0)
+    if section["reverse_complement"] not in ("both", "random", "none"):
+        raise InputError(
+            source,
+            "distributed.reverse_complement",
+            f"expected both, random or none, got {section['reverse_complement']!r}",
+        )
+    _int(section, "distributed", "chunk_rows", source, minimum=1)
+    _int(section, "distributed", "buffer_chunks", source, minimum=1)
+    _int(section, "distributed", "steps_per_epoch", source, minimum=0)
+    _int(section, "distributed", "max_eval_sequences", source, minimum=0)
+
+
+def _analysis(section: dict, source: str) -> None:
+    _bool(section, "analysis", "filters", source)
+    _int(section, "analysis", "filter_sequences", source, minimum=0)
+    _int(section, "analysis", "saliency_class", source, minimum=0)
+    _int(section, "analysis", "saliency_sequences", source, minimum=1)
+    _plot_range(section, "analysis", source)
+    _indices(section, "analysis", "plot_indices", "saliency_sequences", source)
+    sequence = section["example_sequence"]
+    odd = sorted(set(sequence.upper()) - set("ACGTN"))
+    if odd:
+        raise InputError(
+            source,
+            "analysis.example_sequence",
+            f"expected a DNA sequence of A, C, G, T, N; found {''.join(odd)!r}",
+        )
+    _int(section, "analysis", "example_class", source, minimum=0)
+
+
+# section name -> its check; the task sections are declared in toolkit.steps.TASK_SECTIONS
+# (attribution has its own, toolkit.steps.CONFIG_CHECKS)
+_TASK_SECTION_CHECKS: dict[str, Callable[[dict, str], Any]] = {
+    "saliency": _saliency,
+    "augment": _augment,
+    "distributed": _distributed,
+    "analysis": _analysis,
+}
