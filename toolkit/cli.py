@@ -99,6 +99,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--executor", choices=("local", "debug"), default="local")
     run.add_argument("--no-progress", action="store_true")
+    run.add_argument(
+        "--check",
+        action="store_true",
+        help="open and parse every input (config, data, PFM, Tomtom target, ground truth, "
+        "profile) and exit; run nothing, write nothing",
+    )
+    run.add_argument(
+        "--profile",
+        default=None,
+        help="with --check: also check this cluster profile (name in slurm/profiles/ or a "
+        "YAML path) and its container image",
+    )
     run.set_defaults(func=_cmd_run)
 
     summ = sub.add_parser("summarize", help="write the summary TSVs of a results folder")
@@ -295,12 +307,22 @@ def _cmd_data_task2(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    from toolkit.check_inputs import check_inputs
     from toolkit.config import load_config
-    from toolkit.summary import summary
-    from toolkit.sweep import sweep
 
     config = load_config(args.config)
     results = args.results or Path("results") / config.name
+    # every input is opened and parsed before anything is generated or trained
+    checked = check_inputs(config, results, profile=args.profile)
+    if args.check:
+        print(f"{config.name}: all inputs are valid; nothing was run")
+        for line in checked:
+            print(f"  {line}")
+        return 0
+    # imported only for a real run: --check stays free of TensorFlow and fast
+    from toolkit.summary import summary
+    from toolkit.sweep import sweep
+
     outcome = sweep(config, results, executor=args.executor, progress=not args.no_progress)
     written = summary(results)
     print(
@@ -324,6 +346,7 @@ def _cmd_summarize(args: argparse.Namespace) -> int:
 
 
 def _cmd_submit(args: argparse.Namespace) -> int:
+    from toolkit.check_inputs import check_inputs
     from toolkit.cluster.profile import load_profile
     from toolkit.cluster.submit import dry_run_script, pack, validate_for_cluster
     from toolkit.config import load_config
@@ -332,9 +355,14 @@ def _cmd_submit(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     profile = load_profile(args.profile)
     results = (args.results or Path("results") / config.name).resolve()
+    # every input is opened and parsed before anything is submitted (or shown as a dry run)
+    checked = check_inputs(config, results, profile=profile)
     specs = config.run_specs(results)
     todo, done = plan(specs, results)
     if args.dry_run:
+        print(f"{config.name}: all inputs are valid")
+        for line in checked:
+            print(f"  {line}")
         n_elements = len(pack(todo, profile.runs_per_element))
         print(
             f"{config.name}: {len(specs)} runs, {len(done)} done, {len(todo)} to submit in "

@@ -47,17 +47,55 @@ class MatchResult:
 
 
 def load_ground_truth(path: str | Path | None = None) -> dict[str, list[str]]:
-    """Ground-truth JASPAR IDs per TF (package data ``task1_ground_truth.json`` by default)."""
+    """Ground-truth JASPAR IDs per TF (package data ``task1_ground_truth.json`` by default).
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        JSON ``{"ids": {TF: [JASPAR ID, ...]}, "tfs": [TF, ...]}``; ``tfs`` (the TFs used,
+        in order) is optional and, when given, names TFs of ``ids``.
+
+    Returns
+    -------
+    dict of str to list of str
+        TF name -> its JASPAR IDs, in ``tfs`` order.
+
+    Raises
+    ------
+    InputError
+        Naming the file and the line or key, for a missing file, invalid JSON, or values
+        that are not a mapping of TF names to non-empty lists of ID strings.
+    """
     if path is None:
         text = resources.files("toolkit.data").joinpath("task1_ground_truth.json").read_text()
         source = "toolkit/data/task1_ground_truth.json"
     else:
-        text = Path(path).read_text()
         source = str(path)
-    data = json.loads(text)
-    if "ids" not in data or not isinstance(data["ids"], dict):
-        raise InputError(source, "ids", "expected a mapping TF name -> list of JASPAR IDs")
+        try:
+            text = Path(path).read_text()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(source, None, f"cannot read the ground-truth file: {exc}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(source, f"line {exc.lineno}", f"not valid JSON: {exc.msg}") from None
+    expected = 'expected {"ids": {TF name: [JASPAR IDs]}}'
+    if not isinstance(data, dict) or not isinstance(data.get("ids"), dict) or not data["ids"]:
+        raise InputError(source, "ids", f"{expected}; no such non-empty mapping found")
+    for tf, ids in data["ids"].items():
+        if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
+            raise InputError(
+                source, f"ids.{tf}", f"expected a non-empty list of JASPAR ID strings, got {ids!r}"
+            )
     order = data.get("tfs", list(data["ids"]))
+    if (
+        not isinstance(order, list)
+        or not order
+        or not all(isinstance(t, str) and t in data["ids"] for t in order)
+    ):
+        raise InputError(
+            source, "tfs", f"expected a list of TF names of 'ids' ({sorted(data['ids'])})"
+        )
     return {tf: list(data["ids"][tf]) for tf in order}
 
 

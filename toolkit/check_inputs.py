@@ -1,0 +1,226 @@
+"""Open and parse every input file of a sweep before any compute is spent.
+
+:func:`check_inputs` is what ``expact run CONFIG --check`` and ``expact submit --dry-run``
+do, and what ``expact run`` and ``expact submit`` do before anything trains or is
+submitted: on a cluster a malformed Tomtom target would otherwise fail every array element
+after its training. It reads files and writes nothing, and imports no TensorFlow, so it
+takes seconds.
+
+Checked, cheapest first: the cluster profile and its container image; the ground-truth
+JSON (and that each TF has an ID in the Tomtom target); the generator's PFM; the Tomtom
+target MEME file (strictly: every matrix row four probabilities, the ``letter-probability
+matrix:`` header, ``w=`` against the rows, at least one motif); the data set (the task's
+validating loader, or for files too large to load the metadata check of
+``toolkit.steps.DATA_CHECKS``), and the task sections' indices against the data's label
+columns and sequence length.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import h5py
+
+from toolkit.config import SweepConfig, resolve_paths
+from toolkit.errors import InputError
+
+__all__ = ["check_inputs"]
+
+
+def check_inputs(
+    config: SweepConfig,
+    results_dir: str | os.PathLike,
+    profile: str | os.PathLike | object | None = None,
+) -> list[str]:
+    """Check every input file a sweep will read; return one line per thing checked.
+
+    Parameters
+    ----------
+    config : SweepConfig
+        A config validated by :func:`toolkit.config.load_config`.
+    results_dir : str or os.PathLike
+        The sweep's results folder: where the data set and the JASPAR target are made when
+        the config names none. Nothing is created in it.
+    profile : str, os.PathLike, toolkit.cluster.profile.Profile or None
+        The cluster profile (a name in ``slurm/profiles/``, a YAML path, or a loaded one);
+        None for runs on this machine.
+
+    Returns
+    -------
+    list of str
+        What was checked, e.g. ``"Tomtom target /x/JASPAR.meme: 519 motifs"``.
+
+    Raises
+    ------
+    InputError
+        On the first malformed input, naming the file, the line or field and what was
+        expected.
+    """
+    from toolkit.steps import RUN_STEPS
+
+    results_dir = Path(results_dir).resolve()
+    sections = resolve_paths(config.sections, results_dir, config.task)
+    n_runs = len(config.models) * len(config.activations) * config.trials
+    checked = [
+        f"config {config.source}: {config.task}, {n_runs} run(s) "
+        f"({len(config.models)} model(s) x {len(config.activations)} activation(s) x "
+        f"{config.trials} trial(s))"
+    ]
+    if profile is not None:
+        checked.append(_check_profile(profile))
+
+    target_ids = None
+    target = Path(sections["tomtom"]["target"])
+    if config.sections["tomtom"]["target"] is not None or target.is_file():
+        target_ids, line = _check_target(target)
+        checked.append(line)
+    else:
+        checked.append(
+            f"Tomtom target: JASPAR 2016 CORE vertebrates from pyjaspar, written to {target} "
+            "before the first run"
+        )
+
+    # the ground truth is read by the steps that score matches (Task 1's, also Task 2's)
+    uses_ground_truth = RUN_STEPS[config.task] == RUN_STEPS["task1"]
+    ground_truth = sections["match"]["ground_truth"]
+    if ground_truth is not None or uses_ground_truth:
+        checked.append(_check_ground_truth(ground_truth, target_ids, target))
+
+    pfm = sections["data"]["generate"].get("pfm")
+    if pfm is not None:
+        from toolkit.data.jaspar import read_jaspar_pfm
+
+        motifs = read_jaspar_pfm(pfm)
+        checked.append(f"PFM {pfm}: {len(motifs)} motifs")
+
+    data = Path(sections["data"]["path"])
+    if data.exists():
+        checked.append(_check_data(config, data))
+    else:
+        # parse_config already refused a data.path that does not exist, so this is the
+        # generated default; its parameters were checked with the config
+        checked.append(f"data {data}: generated before the first run")
+    return checked
+
+
+def _check_profile(profile) -> str:
+    from toolkit.cluster.profile import Profile, load_profile
+
+    if not isinstance(profile, Profile):
+        profile = load_profile(profile)  # parses it; a container image must be a file
+    elif profile.container is not None and not Path(profile.container).is_file():
+        raise InputError(
+            profile.name,
+            "container",
+            f"image {profile.container!r} not found or not a file "
+            "(build one with `expact containers build`)",
+        )
+    line = (
+        f"profile {profile.name}: {profile.cpus_per_task} CPU(s), {profile.mem_gb:g} GB, "
+        f"{profile.time_min} min, {profile.runs_per_element} run(s) per element"
+    )
+    if profile.container is not None:
+        line += f"; container image {profile.container}"
+        _check_image(profile)
+    return line
+
+
+def _check_image(profile) -> None:
+    """The image is a readable, non-empty file (not a folder, not an unreadable path)."""
+    path = Path(profile.container)
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(64)
+    except OSError as exc:
+        raise InputError(path, None, f"cannot read the container image: {exc.strerror}") from None
+    if not head:
+        raise InputError(
+            path,
+            None,
+            f"container image (profile {profile.name}) is empty; expected an Apptainer SIF",
+        )
+
+
+def _check_target(path: Path) -> tuple[set[str], str]:
+    from toolkit.meme_io import read_meme_file
+
+    meme = read_meme_file(path)
+    widths = sorted({m.ppm.shape[0] for m in meme.motifs})
+    return (
+        {m.id for m in meme.motifs},
+        f"Tomtom target {path}: {len(meme.motifs)} motifs, widths {widths[0]}-{widths[-1]}",
+    )
+
+
+def _check_ground_truth(path: str | None, target_ids: set[str] | None, target: Path) -> str:
+    from toolkit.match import load_ground_truth
+
+    ground_truth = load_ground_truth(path)
+    source = path or "the paper's ground truth (toolkit/data/task1_ground_truth.json)"
+    n_ids = sum(len(ids) for ids in ground_truth.values())
+    line = f"ground truth {source}: {len(ground_truth)} TFs, {n_ids} JASPAR IDs"
+    if target_ids is None:
+        return line
+    # an ID missing from the target can never match; a TF none of whose IDs is there makes
+    # every "match ground truth" of that TF silently zero
+    lost = sorted(tf for tf, ids in ground_truth.items() if not set(ids) & target_ids)
+    if lost:
+        raise InputError(
+            path or source,
+            f"ids.{lost[0]}",
+            f"none of the JASPAR IDs of {lost} is a motif of the Tomtom target {target}; "
+            f"expected IDs such as {sorted(target_ids)[:3]}",
+        )
+    present = sum(len(set(ids) & target_ids) for ids in ground_truth.values())
+    return line + f" ({present} in the Tomtom target)"
+
+
+def _check_data(config: SweepConfig, path: Path) -> str:
+    from toolkit.steps import DATA_CHECKS, LOADER_TASK, resolve
+
+    if config.task in DATA_CHECKS:  # too large to load: its layout is checked from metadata
+        resolve(DATA_CHECKS[config.task])(path)
+        how = "layout checked from metadata"
+    else:
+        from toolkit.data import load
+
+        data = load(path, task=LOADER_TASK[config.task])  # the loader the runs use
+        how = f"{sum(len(getattr(data, f'x_{s}')) for s in data.splits)} sequences checked"
+    n_labels, length = _dims(path)
+    _check_against_data(config, n_labels, length, path)
+    return f"data {path}: {how}, length {length}, {n_labels} label column(s)"
+
+
+def _dims(path: Path) -> tuple[int, int]:
+    """Label columns and sequence length of a checked file, from its test split's shapes."""
+    with h5py.File(path, "r") as f:
+        x, y = ("X_test", "Y_test") if "X_test" in f else ("test_in", "test_out")
+        x_shape = [d for d in f[x].shape[1:] if d != 1]  # (4, L) once singletons are gone
+        y_shape = [d for d in f[y].shape[1:] if d != 1]
+    return (y_shape[0] if y_shape else 1), x_shape[-1]
+
+
+def _check_against_data(config: SweepConfig, n_labels: int, length: int, path: Path) -> None:
+    """Task-section values that index the data: class columns, a sequence of length L."""
+    indices = [
+        ("saliency", "class_index"),
+        ("attribution", "class_index"),
+        ("analysis", "saliency_class"),
+        ("analysis", "example_class"),
+    ]
+    for section, key in indices:
+        value = config.extra.get(section, {}).get(key)
+        if value is not None and not 0 <= value < n_labels:
+            raise InputError(
+                config.source,
+                f"{section}.{key}",
+                f"{value} is not a label column of {path} (expected 0..{n_labels - 1})",
+            )
+    example = config.extra.get("analysis", {}).get("example_sequence", "").strip()
+    if example and len(example) != length:
+        raise InputError(
+            config.source,
+            "analysis.example_sequence",
+            f"{len(example)} letters, but the sequences of {path} have {length}",
+        )
