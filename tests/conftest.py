@@ -1,4 +1,27 @@
-"""Shared test fixtures: paths to the reference data beside the repo, tiny data sets."""
+"""Shared test fixtures: the reference data, the real Slurm, and no silent skips.
+
+Parts the tests need, and what happens when one is missing:
+
+- the paper's JASPAR files (``pfm_vertebrates.txt``, ``JASPAR_CORE_2016_vertebrates.meme``):
+  read from ``$EXPACT_REFERENCE_DATA`` (default ``../shared/reference_data``); without them
+  the ``reference_data`` fixture writes equivalents from the offline pyjaspar package
+  (``tests/reference_files.py``), so those tests always run;
+- the real ChIP-seq sets (``ZBED2_400_h3k27ac.h5``, ``IRF1_400_h3k27ac.h5``): no substitute;
+  the ``paper_data`` fixture skips without them, or fails when
+  ``EXPACT_REQUIRE_REFERENCE_DATA=1``;
+- Slurm, MEME tomtom, Apptainer: their fixtures skip without them, or fail when
+  ``EXPACT_REQUIRE_SLURM`` / ``_MEME`` / ``_APPTAINER`` is 1.
+
+``jobs/test.sh`` sets every ``EXPACT_REQUIRE_*`` and ``EXPACT_FORBID_SKIPS=1``: then any
+skipped test is reported as a failure, so CI cannot pass by skipping. A part can only be
+left out by an explicit, documented opt-out, which deselects its tests (they are not run and
+not counted as skipped; the header of the pytest output says which and why):
+``EXPACT_SKIP_APPTAINER=1`` (tests marked ``apptainer``), ``EXPACT_SKIP_SLURM=1`` (tests
+marked ``slurm`` or using the ``slurm`` fixture), ``EXPACT_SKIP_REFERENCE_DATA=1`` (tests
+using ``paper_data``). The one skip allowed under ``EXPACT_FORBID_SKIPS`` is a test that
+rewrites the Slurm configuration when that Slurm was not started by ``jobs/test.sh``
+(``EXPACT_SLURM_STARTED_BY_TESTS=1``): rewriting someone's real cluster is never done.
+"""
 
 from __future__ import annotations
 
@@ -17,14 +40,72 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import submitit  # noqa: E402,F401
 
 REPO = Path(__file__).resolve().parents[1]
-REFERENCE_DATA = REPO.parent / "shared" / "reference_data"
+REFERENCE_DATA = Path(
+    os.environ.get("EXPACT_REFERENCE_DATA") or REPO.parent / "shared" / "reference_data"
+)
+JASPAR_FILES = ("pfm_vertebrates.txt", "JASPAR_CORE_2016_vertebrates.meme")
+CHIPSEQ_FILES = ("ZBED2_400_h3k27ac.h5", "IRF1_400_h3k27ac.h5")
+# skip reasons starting with this are by design and allowed under EXPACT_FORBID_SKIPS=1
+ALLOWED_SKIP = "by design: "
+# opt-out variable -> (what it leaves out, test selector)
+OPT_OUTS = {
+    "EXPACT_SKIP_APPTAINER": (
+        "the Apptainer image tests",
+        lambda item: item.get_closest_marker("apptainer") is not None,
+    ),
+    "EXPACT_SKIP_SLURM": (
+        "the Slurm tests",
+        lambda item: (
+            item.get_closest_marker("slurm") is not None
+            or "slurm" in getattr(item, "fixturenames", ())
+        ),
+    ),
+    "EXPACT_SKIP_REFERENCE_DATA": (
+        "the tests on the real ZBED2/IRF1 ChIP-seq sets",
+        lambda item: "paper_data" in getattr(item, "fixturenames", ()),
+    ),
+}
+
+
+def _env(name: str) -> bool:
+    return os.environ.get(name) == "1"
+
+
+def missing_part(require_var: str, message: str) -> None:
+    """Skip for a missing part, or fail when ``require_var`` is 1 (CI: jobs/test.sh)."""
+    if _env(require_var):
+        pytest.fail(f"{require_var}=1 but {message}", pytrace=False)
+    pytest.skip(message)
 
 
 @pytest.fixture(scope="session")
-def reference_data() -> Path:
-    """``../shared/reference_data`` (JASPAR 2016 MEME file, PFMs, ZBED2/IRF1 sets)."""
-    if not REFERENCE_DATA.is_dir():
-        pytest.skip(f"reference data not found at {REFERENCE_DATA}")
+def reference_data(tmp_path_factory) -> Path:
+    """A folder with the paper's ``pfm_vertebrates.txt`` and ``JASPAR_CORE_2016_vertebrates.meme``.
+
+    The real files when ``$EXPACT_REFERENCE_DATA`` (default ``../shared/reference_data``) has
+    them; otherwise equivalents written from pyjaspar's JASPAR 2016 (same motifs and counts;
+    see ``tests/reference_files.py``) into a session temporary folder. Never skips.
+    """
+    if all((REFERENCE_DATA / name).is_file() for name in JASPAR_FILES):
+        return REFERENCE_DATA
+    from reference_files import write_reference_jaspar
+
+    return write_reference_jaspar(tmp_path_factory.mktemp("reference_data"))
+
+
+@pytest.fixture(scope="session")
+def paper_data() -> Path:
+    """The paper's reference folder with the real ZBED2 and IRF1 ChIP-seq sets (and JASPAR
+    files). These have no substitute: without them the test is skipped, or fails when
+    ``EXPACT_REQUIRE_REFERENCE_DATA=1`` (jobs/test.sh)."""
+    missing = [n for n in (*CHIPSEQ_FILES, *JASPAR_FILES) if not (REFERENCE_DATA / n).is_file()]
+    if missing:
+        missing_part(
+            "EXPACT_REQUIRE_REFERENCE_DATA",
+            f"{', '.join(missing)} not found in {REFERENCE_DATA} (download them from the "
+            "paper's repository p-koo/exponential_activations, folder data/; "
+            "EXPACT_REFERENCE_DATA=DIR points elsewhere)",
+        )
     return REFERENCE_DATA
 
 
@@ -40,7 +121,65 @@ def slurm() -> bool:
     except (FileNotFoundError, subprocess.TimeoutExpired):
         ok = False
     if not ok:
-        if os.environ.get("EXPACT_REQUIRE_SLURM") == "1":
-            pytest.fail("no Slurm answers (run slurm/slurm-up.sh as root)")
-        pytest.skip("no Slurm on this machine (slurm/slurm-up.sh starts one)")
+        missing_part(
+            "EXPACT_REQUIRE_SLURM", "no Slurm answers `sinfo` (slurm/slurm-up.sh starts one)"
+        )
     return True
+
+
+@pytest.fixture(scope="session")
+def slurm_started_by_tests(slurm) -> bool:
+    """For tests that rewrite the Slurm configuration (slurm/slurm-up.sh with other limits):
+    only on a Slurm that jobs/test.sh started itself (``EXPACT_SLURM_STARTED_BY_TESTS=1``),
+    never on a cluster someone else runs."""
+    if not _env("EXPACT_SLURM_STARTED_BY_TESTS"):
+        pytest.skip(
+            ALLOWED_SKIP + "rewrites the Slurm configuration; runs only on a Slurm that "
+            "jobs/test.sh started itself (EXPACT_SLURM_STARTED_BY_TESTS=1), never on one "
+            "that was already running"
+        )
+    return True
+
+
+def pytest_report_header(config):
+    lines = [f"reference data: {REFERENCE_DATA}"]
+    if not all((REFERENCE_DATA / n).is_file() for n in JASPAR_FILES):
+        lines[0] += " (no JASPAR files there: pyjaspar-written equivalents are used)"
+    for var, (what, _) in OPT_OUTS.items():
+        if _env(var):
+            lines.append(f"{var}=1: {what} are deselected (not run)")
+    if _env("EXPACT_FORBID_SKIPS"):
+        lines.append("EXPACT_FORBID_SKIPS=1: a skipped test counts as a failure")
+    return lines
+
+
+def pytest_collection_modifyitems(config, items):
+    """The explicit opt-outs deselect their tests (see the module docstring)."""
+    chosen = [(var, pick) for var, (_, pick) in OPT_OUTS.items() if _env(var)]
+    if not chosen:
+        return
+    keep, drop = [], []
+    for item in items:
+        (drop if any(pick(item) for _, pick in chosen) else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Under EXPACT_FORBID_SKIPS=1 (jobs/test.sh) a skipped test is a failure."""
+    outcome = yield
+    report = outcome.get_result()
+    if not (report.skipped and _env("EXPACT_FORBID_SKIPS")) or hasattr(report, "wasxfail"):
+        return
+    longrepr = report.longrepr
+    reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+    if reason.removeprefix("Skipped: ").startswith(ALLOWED_SKIP):
+        return
+    report.outcome = "failed"
+    report.longrepr = (
+        f"skipped ({reason}), but EXPACT_FORBID_SKIPS=1 (jobs/test.sh): every part the tests "
+        "need must be there; opt-outs: EXPACT_SKIP_APPTAINER, EXPACT_SKIP_SLURM, "
+        "EXPACT_SKIP_REFERENCE_DATA (README, 'Two commands')"
+    )

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import time
 from pathlib import Path
 
 import yaml
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def write_profile(path: Path, **values) -> Path:
@@ -37,3 +40,14 @@ def wait_for_record(run: Path, timeout_s: float = 500) -> dict:
         assert time.time() < deadline, (run / "run.log").read_text()
         time.sleep(3)
     return json.loads((run / "record.json").read_text())
+
+
+def restart_slurm(max_array_size: int | None = None) -> None:
+    """Re-run slurm/slurm-up.sh (as root, else through ``sudo -n``), with ``MaxArraySize``
+    lowered to ``max_array_size`` or back to the default. This rewrites slurm.conf: only for
+    a Slurm the tests started themselves (the ``slurm_started_by_tests`` fixture)."""
+    env = [f"SLURM_MAX_ARRAY_SIZE={max_array_size}"] if max_array_size else []
+    command = ["env", *env, "bash", str(REPO / "slurm" / "slurm-up.sh")]
+    if os.getuid() != 0:
+        command = ["sudo", "-n", *command]
+    subprocess.run(command, check=True, capture_output=True)

@@ -92,8 +92,8 @@ def test_test_split_only(tmp_path):
     _rejects(path, ["X_train", "sequence 0, position 0", "one-hot"])
 
 
-def test_zbed2_reference_file(reference_data):
-    data = load(reference_data / "ZBED2_400_h3k27ac.h5", task=5, reverse_complement=True)
+def test_zbed2_reference_file(paper_data):
+    data = load(paper_data / "ZBED2_400_h3k27ac.h5", task=5, reverse_complement=True)
     assert data.x_train.shape == (2 * 3431, 400, 4) and data.y_train.shape == (2 * 3431, 1)
     assert data.x_test.shape == (2 * 981, 400, 4) and data.y_test.dtype == np.float32
     assert data.model_test is None and int(data.y_train[:3431].sum()) == 1729

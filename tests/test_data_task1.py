@@ -180,17 +180,19 @@ def test_odd_n_drops_one_sequence_like_the_notebook(pfm, tmp_path):
         assert [f[f"X_{s}"].shape[0] for s in ("train", "valid", "test")] == [16, 3, 4]
 
 
-def _assert_rejected(tmp_path, fragment, field, **kwargs):
+def _assert_rejected(pfm_path, tmp_path, fragment, field, **kwargs):
     out = tmp_path / "out" / "bad.h5"
     with pytest.raises(InputError) as err:
-        task1(out, **{"pfm": PFM, "n_seq": 50, **kwargs})
+        task1(out, **{"pfm": pfm_path, "n_seq": 50, **kwargs})
     assert fragment in str(err.value) and field in str(err.value)
     assert not out.parent.exists(), "nothing may be written for rejected parameters"
     return str(err.value)
 
 
-def test_rejects_unknown_motif_with_close_names(tmp_path, reference_data):
-    message = _assert_rejected(tmp_path, "'GABPA'", "core_names", core_names=["Arid3a", "GABPA"])
+def test_rejects_unknown_motif_with_close_names(pfm, tmp_path):
+    message = _assert_rejected(
+        pfm, tmp_path, "'GABPA'", "core_names", core_names=["Arid3a", "GABPA"]
+    )
     assert "pfm_vertebrates.txt" in message and "Gabpa" in message
 
 
@@ -207,8 +209,8 @@ def test_rejects_unknown_motif_with_close_names(tmp_path, reference_data):
         ({"core_names": ["SP1", "SP1"]}, "distinct", "core_names"),
     ],
 )
-def test_rejects_bad_parameters(tmp_path, reference_data, kwargs, fragment, field):
-    _assert_rejected(tmp_path, fragment, field, **kwargs)
+def test_rejects_bad_parameters(pfm, tmp_path, kwargs, fragment, field):
+    _assert_rejected(pfm, tmp_path, fragment, field, **kwargs)
 
 
 def test_failed_write_leaves_old_file_and_no_temp(pfm, small, tmp_path, monkeypatch):

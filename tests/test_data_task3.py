@@ -228,17 +228,17 @@ def test_full_size_reference_hashes(pfm, tmp_path):
         assert list(f.attrs["split_sizes"]) == [14000, 2000, 4000]
 
 
-def _assert_rejected(tmp_path, fragment, field, **kwargs):
+def _assert_rejected(pfm_path, tmp_path, fragment, field, **kwargs):
     out = tmp_path / "out" / "bad.h5"
     with pytest.raises(InputError) as err:
-        task3(out, **{"pfm": PFM, "n_seq": 50, **kwargs})
+        task3(out, **{"pfm": pfm_path, "n_seq": 50, **kwargs})
     assert fragment in str(err.value) and field in str(err.value)
     assert not out.parent.exists(), "nothing may be written for rejected parameters"
     return str(err.value)
 
 
-def test_rejects_unknown_motif_with_close_names(tmp_path, reference_data):
-    message = _assert_rejected(tmp_path, "'GABPA'", "core_names", core_names=["SP1", "GABPA"])
+def test_rejects_unknown_motif_with_close_names(pfm, tmp_path):
+    message = _assert_rejected(pfm, tmp_path, "'GABPA'", "core_names", core_names=["SP1", "GABPA"])
     assert "pfm_vertebrates.txt" in message and "Gabpa" in message
 
 
@@ -254,8 +254,8 @@ def test_rejects_unknown_motif_with_close_names(tmp_path, reference_data):
         ({"pfm": []}, "PFM path", "pfm"),
     ],
 )
-def test_rejects_bad_parameters(tmp_path, reference_data, kwargs, fragment, field):
-    message = _assert_rejected(tmp_path, fragment, field, **kwargs)
+def test_rejects_bad_parameters(pfm, tmp_path, kwargs, fragment, field):
+    message = _assert_rejected(pfm, tmp_path, fragment, field, **kwargs)
     assert message.startswith("task3") or "pfm_vertebrates" in message
 
 

@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from toolkit.errors import InputError
 from toolkit.meme_io import read_meme, read_meme_file, write_meme
-
-JASPAR = (
-    Path(__file__).resolve().parents[1]
-    / ".."
-    / "shared"
-    / "reference_data"
-    / "JASPAR_CORE_2016_vertebrates.meme"
-)
-needs_jaspar = pytest.mark.skipif(not JASPAR.exists(), reason="shared reference data absent")
 
 HEAD = "MEME version 4\n\nALPHABET= ACGT\n\nBackground letter frequencies:\nA 0.25 C 0.25 G 0.25 T 0.25\n\n"
 
@@ -84,9 +73,9 @@ def test_read_meme_file_metadata_of_our_file(tmp_path):
     assert (m.id, m.alt, m.nsites, m.ppm.shape, m.line) == ("filter0", None, 7.0, (7, 4), 8)
 
 
-@needs_jaspar
-def test_read_jaspar_2016():
-    mf = read_meme_file(JASPAR)
+def test_read_jaspar_2016(reference_data):
+    jaspar = reference_data / "JASPAR_CORE_2016_vertebrates.meme"
+    mf = read_meme_file(jaspar)
     assert len(mf.motifs) == 518
     assert mf.strands == "+ -"
     first = mf.motifs[0]
@@ -98,7 +87,7 @@ def test_read_jaspar_2016():
     )
     np.testing.assert_allclose(first.ppm[0], [0.1435, 0.248, 0.348, 0.2605])
     assert mf.alt_names()["MA0004.1"] == "Arnt"
-    ppms = read_meme(JASPAR)
+    ppms = read_meme(jaspar)
     assert list(ppms) == [m.id for m in mf.motifs]
     assert all(np.allclose(p.sum(axis=1), 1.0) for p in ppms.values())
 

@@ -35,8 +35,8 @@ def _write(tmp_path: Path, config: dict) -> Path:
     return path
 
 
-def test_config_sections_belong_to_their_task(tmp_path, reference_data):
-    data = str(reference_data / "ZBED2_400_h3k27ac.h5")
+def test_config_sections_belong_to_their_task(tmp_path, paper_data):
+    data = str(paper_data / "ZBED2_400_h3k27ac.h5")
     base = {
         "task": "task5",
         "models": ["residualbind"],
@@ -89,9 +89,9 @@ def test_task1_specs_keep_their_hash_and_prepare_refuses_to_generate_task5(tmp_p
 
 
 @pytest.mark.slow
-def test_task5_sweep_on_a_slice_of_the_real_data(tmp_path, reference_data, capsys):
+def test_task5_sweep_on_a_slice_of_the_real_data(tmp_path, paper_data, capsys):
     data = _slice(
-        reference_data / "ZBED2_400_h3k27ac.h5",
+        paper_data / "ZBED2_400_h3k27ac.h5",
         tmp_path / "zbed2_small.h5",
         {"train": 400, "valid": 100, "test": 120},
     )

@@ -24,15 +24,12 @@ from toolkit.tomtom.meme import TomtomNotFoundError, find_tomtom
 from toolkit.tomtom.qvalue import MemeRandom, tomtom_qvalues
 
 FIX = Path(__file__).resolve().parent / "fixtures" / "tomtom"
-JASPAR = (
-    Path(__file__).resolve().parents[1]
-    / ".."
-    / "shared"
-    / "reference_data"
-    / "JASPAR_CORE_2016_vertebrates.meme"
-)
-N_JASPAR = 518
-needs_jaspar = pytest.mark.skipif(not JASPAR.exists(), reason="shared reference data absent")
+N_JASPAR = 518  # JASPAR_CORE_2016_vertebrates.meme (the paper's, or written from pyjaspar)
+
+
+@pytest.fixture(scope="module")
+def jaspar(reference_data) -> Path:
+    return reference_data / "JASPAR_CORE_2016_vertebrates.meme"
 
 
 # ---------------------------------------------------------------------------- tomtom.tsv
@@ -160,9 +157,8 @@ def _assert_tables_close(got: pd.DataFrame, want: pd.DataFrame, thresh: float = 
         np.testing.assert_allclose(common[f"{col}_g"], common[f"{col}_w"], rtol=1e-3, atol=0)
 
 
-@needs_jaspar
-def test_lite_reproduces_its_golden_table(tmp_path):
-    df = tomtom(FIX / "queries.meme", JASPAR, backend="lite", out_dir=tmp_path / "out")
+def test_lite_reproduces_its_golden_table(jaspar, tmp_path):
+    df = tomtom(FIX / "queries.meme", jaspar, backend="lite", out_dir=tmp_path / "out")
     assert tuple(df.columns) == COLUMNS
     assert df.attrs["backend"] == "lite" and df.attrs["version"].startswith("memelite ")
     _assert_tables_close(df, read_tomtom_tsv(FIX / "lite_jaspar.tsv"))
@@ -336,12 +332,10 @@ def meme_binary() -> Path:
 
 
 @pytest.fixture(scope="module")
-def both_backends(meme_binary):
+def both_backends(meme_binary, jaspar):
     """Every (query, target) pair from both back-ends (thresh 1e9: all 518 targets)."""
-    if not JASPAR.exists():
-        pytest.skip("shared reference data absent")
-    meme = tomtom(FIX / "queries.meme", JASPAR, backend="meme", thresh=1e9)
-    lite = tomtom(FIX / "queries.meme", JASPAR, backend="lite", thresh=1e9)
+    meme = tomtom(FIX / "queries.meme", jaspar, backend="meme", thresh=1e9)
+    lite = tomtom(FIX / "queries.meme", jaspar, backend="lite", thresh=1e9)
     return meme, lite
 
 
