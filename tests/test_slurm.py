@@ -7,13 +7,11 @@ Slurm answers, unless EXPACT_REQUIRE_SLURM=1 (set by jobs/test.sh), where that i
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
-from slurm_helpers import preempt_after_epoch, wait_for_record, write_profile
+from slurm_helpers import preempt_after_epoch, restart_slurm, wait_for_record, write_profile
 
 from toolkit.cli import main
 
@@ -141,11 +139,10 @@ def test_preempted_element_is_requeued_and_resumes_from_its_checkpoint(
     assert not (run / "checkpoint").exists()
 
 
-def test_sweep_larger_than_max_array_size_is_split(slurm, tmp_path, reference_data, capsys):
-    env = os.environ | {"SLURM_MAX_ARRAY_SIZE": "3"}
-    subprocess.run(
-        ["bash", str(REPO / "slurm" / "slurm-up.sh")], env=env, check=True, capture_output=True
-    )
+def test_sweep_larger_than_max_array_size_is_split(
+    slurm_started_by_tests, tmp_path, reference_data, capsys
+):
+    restart_slurm(max_array_size=3)  # rewrites slurm.conf: only on the tests' own Slurm
     try:
         config = _config(tmp_path, reference_data, trials=2)  # 4 runs
         profile = write_profile(tmp_path / "unpacked.yaml", mem_gb=1, runs_per_element=1)
@@ -169,9 +166,7 @@ def test_sweep_larger_than_max_array_size_is_split(slurm, tmp_path, reference_da
         assert [e["element"] for s in _submissions(results) for e in s["elements"]] == [0, 1, 2, 3]
         assert len(list(results.glob("runs/*/record.json"))) == 4
     finally:
-        subprocess.run(
-            ["bash", str(REPO / "slurm" / "slurm-up.sh")], check=True, capture_output=True
-        )
+        restart_slurm()
 
 
 def test_impossible_requests_are_rejected_before_submission(
