@@ -31,7 +31,7 @@ import numpy as np  # noqa: E402
 def averaging(hvd) -> dict:
     import tensorflow as tf
 
-    from toolkit.distributed.train import make_train_step
+    from toolkit.training.distributed import make_train_step
 
     def small_model():
         tf.keras.utils.set_random_seed(0)  # the same initial weights on every rank
@@ -78,7 +78,7 @@ def training(hvd, folder: Path) -> dict:
     import tensorflow as tf
 
     from toolkit.data.basset import stream, write_basset_layout
-    from toolkit.distributed.train import DistConfig, train_distributed
+    from toolkit.training.distributed import DistConfig, train_distributed
     from toolkit.models import build_model
     from toolkit.training import TrainConfig
 
@@ -130,7 +130,7 @@ def training(hvd, folder: Path) -> dict:
 
 
 def main() -> None:
-    from toolkit.distributed.launch import init
+    from toolkit.cluster.horovod import init
 
     out = Path(sys.argv[1])
     hvd = init()

@@ -38,8 +38,8 @@ needs_horovod = pytest.mark.skipif(not _have_horovod(), reason="Horovod not buil
 
 def test_warmup_and_task_counts():
     from toolkit.config import RunSpec
-    from toolkit.distributed.launch import _tasks_per_node
-    from toolkit.distributed.train import DistConfig, warmup_lr
+    from toolkit.cluster.horovod import _tasks_per_node
+    from toolkit.training.distributed import DistConfig, warmup_lr
 
     assert warmup_lr(0, 2e-3, 2, 10) == pytest.approx(1e-3)  # starts at the unscaled rate
     assert warmup_lr(5, 2e-3, 2, 10) == pytest.approx(1.5e-3)
@@ -181,6 +181,7 @@ def test_slurm_job_with_two_ranks_killed_rank_fails_and_retry_resumes(
     config = _config(tmp_path, data)
     results = tmp_path / "results"
     run = results / "runs" / "basset_exponential_0"
+    monkeypatch.setenv("EXPACT_TESTING", "1")  # fault hooks act only with it
     monkeypatch.setenv("EXPACT_FAULT_KILL_RANK", "1@1")  # rank 1 dies when epoch 2 starts
     code = main(
         [

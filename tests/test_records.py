@@ -8,7 +8,7 @@ import os
 import numpy as np
 import pytest
 
-from toolkit.records import atomic_write_text, package_versions, read_record, write_json
+from toolkit.records import atomic_write_text, package_versions, write_json
 
 
 def test_write_json_is_strict_and_handles_numpy(tmp_path):
@@ -24,12 +24,6 @@ def test_failed_write_leaves_old_file_and_no_temporaries(tmp_path):
         write_json(path, {"bad": object()})
     assert json.loads(path.read_text()) == {"ok": 1}
     assert os.listdir(tmp_path) == ["record.json"]
-
-
-def test_read_record_missing_or_truncated_is_none(tmp_path):
-    assert read_record(tmp_path) is None
-    (tmp_path / "record.json").write_text('{"status": "do')
-    assert read_record(tmp_path) is None
 
 
 def test_versions_name_the_packages_that_shape_results():

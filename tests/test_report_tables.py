@@ -77,13 +77,52 @@ def test_filter_tsv_and_parquet_twin(built):
     assert row["match_fraction_std"] == pytest.approx(np.std([0, 1 / 32, 2 / 32]))
 
 
-def test_report_tables_agree_with_summarize(built):
+def _assert_summarize_writes_the_report_tables(root):
+    """Every paper table of the report, byte for byte, and no other, from `summarize`."""
     from toolkit.summary import summary
 
-    root, _ = built
     written = summary(root, root / "summary_check")
-    for name in ("task1_classification_performance", "task1_filter_results"):
+    report_tables = {
+        p.stem
+        for p in (root / "report/tables").glob("*.tsv")
+        if p.stem not in ("ttests", "reproduction_check")  # report-only checks
+    }
+    summary_tables = {
+        k for k in written if k != "runs" and not k.endswith(("_parquet", "_pdf", "_png"))
+    }
+    assert summary_tables == report_tables and report_tables
+    for name in report_tables:
         assert written[name].read_text() == (root / f"report/tables/{name}.tsv").read_text()
+        pd.testing.assert_frame_equal(
+            pd.read_parquet(written[f"{name}_parquet"]),
+            pd.read_parquet(root / f"report/tables/{name}.parquet"),
+        )
+    return written
+
+
+def test_report_tables_agree_with_summarize(built):
+    root, _ = built
+    written = _assert_summarize_writes_the_report_tables(root)
+    assert {"task1_classification_performance", "task1_filter_results"} <= set(written)
+
+
+def test_real_data_filter_table_in_report_and_summarize(tmp_path):
+    """Tasks 5/6 records have match_any but no ground truth: a 'match JASPAR' table."""
+    root = tmp_path / "task5"
+    recs = []
+    for act, any_ in (("relu", 0.25), ("exponential", 0.5)):
+        rec = record("residualbind", act, 0, task="task5", sweep="t5", auroc=0.9, aupr=0.8)
+        rec["match"] = {"match_any": any_, "match_fraction": None, "coverage": None}
+        recs.append(rec)
+    write_sweep(root, recs, name="t5", task="task5")
+    report(root, progress=False, figures_on=False)
+    lines = (root / "report/tables/task5_filter_results.tsv").read_text().splitlines()
+    assert lines == [
+        "model\tmatch JASPAR",
+        "residualbind_relu\t0.250+/-0.000",
+        "residualbind_exponential\t0.500+/-0.000",
+    ]
+    _assert_summarize_writes_the_report_tables(root)
 
 
 def test_ttests_match_scipy_and_hand_computation(built):
@@ -190,11 +229,12 @@ def test_task3_attribution_tables(tmp_path):
     write_sweep(root, recs, name="t3", task="task3")
     result = report(root, progress=False, figures_on=False)
     assert result.counts["done"] == 4
-    lines = (root / "report/tables/task3_attribution_performance.tsv").read_text().splitlines()
+    lines = (root / "report/tables/task3_attribution_results.tsv").read_text().splitlines()
     assert lines[0] == "model\tsaliency AUROC\tsaliency AUPR\tism AUROC\tism AUPR"
     assert lines[1] == "cnn-dist_relu\t0.705+/-0.005\t0.600+/-0.000\t0.750+/-0.000\t0.500+/-0.000"
     assert (root / "report/tables/task3_classification_performance.tsv").exists()
     assert not (root / "report/tables/task3_filter_results.tsv").exists()  # no match section
+    _assert_summarize_writes_the_report_tables(root)
     check = pd.read_csv(root / "report/tables/reproduction_check.tsv", sep="\t")
     assert set(check["activation"]) == {"relu", "exponential"}
     assert set(check["metric"]) == {"auroc"} and check["paper"].between(0.9, 1).all()

@@ -83,6 +83,7 @@ def test_a_failing_run_is_isolated_reported_and_retried_alone(
 ):
     config = _config(tmp_path, reference_data)
     results = tmp_path / "results"
+    monkeypatch.setenv("EXPACT_TESTING", "1")  # fault hooks act only with it
     monkeypatch.setenv("EXPACT_FAULT_INJECT", "*_relu_*")  # exported to the job by sbatch
     code = main(
         [

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from toolkit.filters import ppm
-from toolkit.steps.task4 import streaming_ppm
+from toolkit.filters import streaming_ppm
 
 
 def test_streaming_ppm_equals_the_in_memory_ppm():

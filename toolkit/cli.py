@@ -320,9 +320,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
             print(f"  {line}")
         return 0
     # imported only for a real run: --check stays free of TensorFlow and fast
+    from toolkit.cluster.horovod import launched
+    from toolkit.run_folder import RunFolder
     from toolkit.summary import summary
     from toolkit.sweep import sweep
 
+    if launched():  # one rank of horovodrun or of a multi-task Slurm step: all ranks train
+        return _run_on_ranks(config, results)
     outcome = sweep(config, results, executor=args.executor, progress=not args.no_progress)
     written = summary(results)
     print(
@@ -330,11 +334,32 @@ def _cmd_run(args: argparse.Namespace) -> int:
         f"done, {len(outcome.failed)} failed"
     )
     for name in outcome.failed:
-        print(f"  failed: {name} (see {Path(results) / 'runs' / name / 'error.json'})")
+        print(f"  failed: {name} (see {RunFolder.of(results, name).error})")
     for name, path in written.items():
-        if not name.endswith("_parquet"):
+        if not name.endswith(("_parquet", "_pdf", "_png")):
             print(f"  {name}: {path}")
     return 1 if outcome.failed else 0
+
+
+def _run_on_ranks(config, results: Path) -> int:
+    """``expact run`` on every rank of a Horovod launch; rank 0 writes the summary."""
+    from toolkit.cluster.ranks import sweep_on_ranks
+    from toolkit.summary import summary
+
+    try:
+        outcome = sweep_on_ranks(config, results)
+    except InputError:
+        raise
+    except Exception as exc:  # a failed run ends the launch on every rank
+        print(f"expact: error: {exc}", file=sys.stderr)
+        return 1
+    if outcome["rank"] == 0:
+        summary(results)
+        print(
+            f"{config.name}: {len(outcome['done'])} run(s) done now, "
+            f"{len(outcome['skipped'])} already done, on {outcome['size']} rank(s)"
+        )
+    return 0
 
 
 def _cmd_summarize(args: argparse.Namespace) -> int:
@@ -383,17 +408,15 @@ def _cmd_submit(args: argparse.Namespace) -> int:
 
 
 def _cmd_retry(args: argparse.Namespace) -> int:
-    import json
-
     from toolkit.cluster.profile import Profile, load_profile
     from toolkit.cluster.submit import submissions
-    from toolkit.config import RunSpec
+    from toolkit.run_folder import SweepManifest
     from toolkit.status import sweep_status
 
     report = sweep_status(args.results)
+    manifest = SweepManifest(args.results)
     if report is None:
-        raise InputError(args.results, "sweep.json", "not a results folder (no sweep.json)")
-    sweep = json.loads((args.results / "sweep.json").read_text())
+        raise InputError(manifest.path, None, "not a results folder (no sweep manifest)")
     last = (submissions(args.results) or [{}])[-1]
     cluster = args.cluster or last.get("cluster", "slurm")
     if args.profile:
@@ -401,7 +424,7 @@ def _cmd_retry(args: argparse.Namespace) -> int:
     else:
         profile = Profile(**last["profile"]) if "profile" in last else Profile()
     again = set(report.unfinished())
-    specs = [RunSpec.from_dict(r) for r in sweep["runs"]]
+    specs = manifest.specs()
     todo = [s for s in specs if s.name in again]
     if not todo:
         print(

@@ -191,3 +191,58 @@ def _filter_number(query_id: str) -> float:
     if query_id.startswith("filter") and query_id[6:].isdigit():
         return float(query_id[6:])
     return float("nan")
+
+
+def match_any(
+    hits: pd.DataFrame,
+    n_filters: int,
+    names: dict[str, str] | None = None,
+    excluded_if_only_hit: tuple[str, ...] = ("MA0615.1",),
+) -> dict:
+    """ "Match any JASPAR" of real data: the fraction of filters with any Tomtom hit.
+
+    As :func:`match`'s ``match_any`` (a filter whose only hit is Gmeb1, MA0615.1, does not
+    count), plus each filter's best hit (lowest q-value, then E-value).
+
+    Parameters
+    ----------
+    hits : DataFrame
+        Tomtom table (``Query_ID`` = ``filter{j}``, ``Target_ID``, ``q-value``, ``E-value``).
+    n_filters : int
+        Number of first-layer filters.
+    names : dict, optional
+        JASPAR ID -> TF name (the target file's alternative names).
+
+    Returns
+    -------
+    dict
+        ``match_any``; ``best_match`` / ``best_name`` / ``best_qvalue`` per filter ('' /
+        '' / 1.0 without a hit); ``match_fraction`` and ``coverage`` None (no ground truth).
+    """
+    names = names or {}
+    best_id, best_name, best_q = [""] * n_filters, [""] * n_filters, [1.0] * n_filters
+    n_matched = 0
+    if len(hits):
+        table = hits.assign(filter=hits["Query_ID"].astype(str).map(_filter_number))
+        bad = table["filter"].isna() | (table["filter"] >= n_filters)
+        if bad.any():
+            example = table["Query_ID"][bad].iloc[0]
+            raise InputError(None, "Query_ID", f"{example!r} is not filter0..filter{n_filters - 1}")
+        table = table.astype({"filter": int}).sort_values(
+            ["filter", "q-value", "E-value"], kind="stable"
+        )
+        for j, group in table.groupby("filter", sort=True):
+            targets = list(group["Target_ID"].astype(str))
+            if not (len(targets) == 1 and targets[0] in excluded_if_only_hit):
+                n_matched += 1
+            best_id[j] = targets[0]
+            best_name[j] = names.get(targets[0]) or targets[0]
+            best_q[j] = float(group["q-value"].iloc[0])
+    return {
+        "match_any": n_matched / n_filters,
+        "match_fraction": None,
+        "coverage": None,
+        "best_match": best_id,
+        "best_name": best_name,
+        "best_qvalue": best_q,
+    }

@@ -1,4 +1,7 @@
-"""Run records: one JSON file per run, written atomically; a run with a record is done."""
+"""Atomic writers (JSON, bytes), package versions and the container a run is in.
+
+Where a run's record lives and when a run is done: :mod:`toolkit.run_folder`.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +14,6 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-RECORD_NAME = "record.json"
 PACKAGES = (
     "expact",
     "tensorflow-cpu",
@@ -54,18 +56,20 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
     return path
 
 
+def write_npz(path: str | Path, **arrays) -> Path:
+    """Atomically write ``arrays`` as a compressed NPZ file."""
+    import io
+
+    import numpy as np
+
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    return atomic_write_bytes(path, buffer.getvalue())
+
+
 def write_json(path: str | Path, data: Any) -> Path:
     """Atomically write ``data`` as indented JSON (NaN is written as null)."""
     return atomic_write_text(path, json.dumps(_jsonable(data), indent=2, allow_nan=False) + "\n")
-
-
-def read_record(run_dir: str | Path) -> dict | None:
-    """The run's record, or None when it has none (or an unreadable one)."""
-    path = Path(run_dir) / RECORD_NAME
-    try:
-        return json.loads(path.read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
-        return None
 
 
 def package_versions() -> dict[str, str | None]:

@@ -8,14 +8,14 @@ refresh, whatever the number of runs.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from toolkit.records import read_record
+from toolkit.run_folder import STATES, RunFolder, SweepManifest
 
-STATES = ("done", "running", "pending", "failed", "missing")
+# always listed in the one-line count; stale and corrupt only when present
+_ALWAYS = ("done", "running", "pending", "failed", "missing")
 LOST_AFTER_S = 120  # an element unknown to squeue and sacct this long after submission is lost
 
 
@@ -39,8 +39,9 @@ class SweepStatus:
         return Counter(r.state for r in self.runs)
 
     def unfinished(self) -> list[str]:
-        """Runs neither done nor queued/running: what ``retry`` resubmits."""
-        return [r.name for r in self.runs if r.state in ("failed", "missing")]
+        """Runs neither done nor queued/running: what ``retry`` resubmits (a corrupt record
+        is redone; a stale one, made from other parameters, is never overwritten)."""
+        return [r.name for r in self.runs if r.state in ("failed", "missing", "corrupt")]
 
     def active(self) -> bool:
         return any(r.state in ("running", "pending") for r in self.runs)
@@ -51,10 +52,9 @@ def sweep_status(results_dir: str | Path, query_slurm: bool = True) -> SweepStat
     from toolkit.cluster.submit import submissions
 
     results_dir = Path(results_dir)
-    sweep_file = results_dir / "sweep.json"
-    if not sweep_file.exists():
+    sweep = SweepManifest(results_dir).read()
+    if sweep is None:
         return None
-    sweep = json.loads(sweep_file.read_text())
     # the newest submission holding a run decides its queue state
     element_of: dict[str, dict] = {}
     slurm_jobs = []
@@ -79,16 +79,26 @@ def sweep_status(results_dir: str | Path, query_slurm: bool = True) -> SweepStat
     runs = []
     for run in sweep["runs"]:
         name = run["name"]
-        run_dir = results_dir / "runs" / name
-        record = read_record(run_dir)
+        folder = RunFolder.of(results_dir, name)
+        here = folder.state(run["spec_hash"])
         element = element_of.get(name, {})
         job = element.get("job", "")
         job_state = states.get(job, "")
-        log = str(run_dir / "run.log")
-        if record is not None and record.get("spec", {}).get("spec_hash") == run["spec_hash"]:
+        log = str(folder.log)
+        if here == "done":
             runs.append(RunStatus(name, "done", job=job))
+        elif here == "stale":
+            runs.append(
+                RunStatus(
+                    name,
+                    "stale",
+                    reason="record made from other parameters (never overwritten)",
+                    log=str(folder.record),
+                    job=job,
+                )
+            )
         elif job_state in ("RUNNING", "COMPLETING"):
-            state = "running" if (run_dir / "running.json").exists() else "pending"
+            state = "running" if here == "running" else "pending"
             runs.append(RunStatus(name, state, reason=f"element {job} running", log=log, job=job))
         elif job_state in ("PENDING", "REQUEUED", "CONFIGURING", "SUSPENDED"):
             runs.append(
@@ -96,13 +106,17 @@ def sweep_status(results_dir: str | Path, query_slurm: bool = True) -> SweepStat
                     name, "pending", reason=f"element {job} {job_state.lower()}", log=log, job=job
                 )
             )
-        elif (run_dir / "error.json").exists():
-            error = json.loads((run_dir / "error.json").read_text())
-            tail = error.get("traceback", "").strip().splitlines()[-3:]
+        elif here == "corrupt":
             runs.append(
                 RunStatus(
-                    name, "failed", reason=error.get("error", ""), log=log, error_tail=tail, job=job
+                    name, "corrupt", reason=f"{folder.record.name} unreadable", log=log, job=job
                 )
+            )
+        elif here == "failed":
+            error = folder.read_error()
+            tail = error["traceback"].strip().splitlines()[-3:]
+            runs.append(
+                RunStatus(name, "failed", reason=error["error"], log=log, error_tail=tail, job=job)
             )
         elif element and job_state:
             # the element ended (time-out, OOM, cancelled, node failure) before this run did
@@ -155,15 +169,15 @@ def status(results_dir: str | Path) -> str:
     counts = report.counts()
     lines = [
         f"{report.name} ({report.task}): "
-        + ", ".join(f"{counts[s]} {s}" for s in STATES)
+        + ", ".join(f"{counts[s]} {s}" for s in STATES if s in _ALWAYS or counts[s])
         + f", {len(report.runs)} total"
     ]
     for run in report.runs:
         if run.state == "running":
             lines.append(f"  running {run.name} ({run.reason}; log: {run.log})")
     for run in report.runs:
-        if run.state == "failed":
-            lines.append(f"  FAILED {run.name}: {run.reason}  (log: {run.log})")
+        if run.state in ("failed", "stale", "corrupt"):
+            lines.append(f"  {run.state.upper()} {run.name}: {run.reason}  (log: {run.log})")
             lines.extend(f"      {line}" for line in run.error_tail)
     return "\n".join(lines)
 

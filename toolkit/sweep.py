@@ -12,7 +12,6 @@ Executors of :func:`sweep` (named as submitit's back-ends):
 
 from __future__ import annotations
 
-import fnmatch
 import logging
 import os
 import socket
@@ -21,15 +20,13 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from toolkit import faults
 from toolkit.config import RunSpec, SweepConfig
 from toolkit.errors import InputError
-from toolkit.records import read_record, write_json
+from toolkit.run_folder import RunFolder, SweepManifest
 
 log = logging.getLogger(__name__)
 EXECUTORS = ("local", "debug")
-# fault injection for tests of failure handling on real clusters: runs whose name matches
-# this glob raise at their start (documented in README; never set in normal use)
-FAULT_ENV = "EXPACT_FAULT_INJECT"
 
 
 @dataclass
@@ -41,11 +38,6 @@ class SweepOutcome:
     failed: list[str] = field(default_factory=list)
 
 
-def run_dir_of(results_dir: str | Path, spec: RunSpec) -> Path:
-    """Folder of one run's outputs: ``<results>/runs/<model>_<activation>_<trial>``."""
-    return Path(results_dir) / "runs" / spec.name
-
-
 def plan(specs: list[RunSpec], results_dir: str | Path) -> tuple[list[RunSpec], list[str]]:
     """Split specs into to-do and done (names); refuse records made from other specs.
 
@@ -53,13 +45,13 @@ def plan(specs: list[RunSpec], results_dir: str | Path) -> tuple[list[RunSpec], 
     """
     todo, done, conflicts = [], [], []
     for spec in specs:
-        record = read_record(run_dir_of(results_dir, spec))
-        if record is None:
-            todo.append(spec)
-        elif record.get("spec", {}).get("spec_hash") == spec.spec_hash:
+        state = RunFolder.of(results_dir, spec).state(spec.spec_hash)
+        if state == "done":
             done.append(spec.name)
-        else:
+        elif state == "stale":
             conflicts.append(spec.name)
+        else:  # no record, or one that does not parse (redone)
+            todo.append(spec)
     if conflicts:
         raise InputError(
             results_dir,
@@ -87,15 +79,7 @@ def prepare_sweep(
             resolve(DATA_CHECKS[config.task])(todo[0].data["path"])
         else:
             load(todo[0].data["path"], task=LOADER_TASK[config.task])
-    write_json(
-        Path(results_dir) / "sweep.json",
-        {
-            "config": config.source,
-            "name": config.name,
-            "task": config.task,
-            "runs": [s.to_dict() for s in specs],
-        },
-    )
+    SweepManifest(Path(results_dir)).write(config.source, config.name, config.task, specs)
 
 
 def execute(
@@ -109,14 +93,11 @@ def execute(
     """
     from toolkit.steps import run_step
 
-    run_dir = run_dir_of(results_dir, spec)
-    record = read_record(run_dir)
-    if record is not None and record.get("spec", {}).get("spec_hash") == spec.spec_hash:
+    run = RunFolder.of(results_dir, spec)
+    if run.is_done(spec):
         return True
-    run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "error.json").unlink(missing_ok=True)
-    write_json(run_dir / "running.json", _where())
-    handler = logging.FileHandler(run_dir / "run.log", mode="a")
+    run.mark_running(_where())
+    handler = logging.FileHandler(run.log, mode="a")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.getLogger().addHandler(handler)
     # the per-run log keeps the toolkit's INFO lines even when the caller's logging
@@ -126,17 +107,14 @@ def execute(
         toolkit_log.setLevel(logging.INFO)
     try:
         log.info("run %s starts (%s)", spec.name, _where())
-        pattern = os.environ.get(FAULT_ENV)
-        if pattern and fnmatch.fnmatch(spec.name, pattern):
-            raise RuntimeError(f"fault injected by {FAULT_ENV}={pattern}")
-        run_step(spec.task)(spec, run_dir, progress=progress)
+        faults.fail_run(spec.name)
+        run_step(spec.task)(spec, run.path, progress=progress)
         return True
     except Exception as exc:
         if raise_errors:
             raise
         log.error("run %s failed: %s", spec.name, exc)
-        write_json(
-            run_dir / "error.json",
+        run.write_error(
             {
                 "run": spec.name,
                 "spec_hash": spec.spec_hash,
@@ -147,7 +125,7 @@ def execute(
         )
         return False
     finally:
-        (run_dir / "running.json").unlink(missing_ok=True)
+        run.clear_running()
         logging.getLogger().removeHandler(handler)
         handler.close()
 

@@ -30,9 +30,11 @@ class ArrayElement(submitit.helpers.Checkpointable):
 
     def __call__(self) -> dict:
         _limit_threads()
-        if int(os.environ.get("SLURM_STEP_NUM_TASKS") or os.environ.get("SLURM_NTASKS") or 1) > 1:
+        from toolkit.cluster.horovod import launched
+
+        if launched():
             # a multi-task element (Horovod, distributed.processes > 1): every task is a rank
-            from toolkit.distributed.element import run_ranks
+            from toolkit.cluster.ranks import run_ranks
 
             return run_ranks(self.results_dir, self.specs)
         from toolkit.config import RunSpec

@@ -19,10 +19,10 @@ from toolkit.cluster.profile import Profile, check_against_cluster
 from toolkit.config import RunSpec
 from toolkit.errors import InputError
 from toolkit.records import write_json
+from toolkit.run_folder import SweepManifest
 
 log = logging.getLogger(__name__)
 CLUSTERS = ("slurm", "local", "debug")
-SUBMISSIONS = "submissions.json"
 
 
 @dataclass
@@ -130,10 +130,9 @@ def dry_run_script(
     python = container_python(profile, results_dir, list(specs), dry_run=True) or shlex.quote(
         sys.executable
     )
-    command = f"{python} -u -m submitit.core._submit {results_dir / 'slurm' / 'logs' / '%j'}"
-    return _make_sbatch_string(
-        command=command, folder=results_dir / "slurm" / "logs" / "%j", **params
-    )
+    folder = SweepManifest(results_dir).slurm_logs / "%j"
+    command = f"{python} -u -m submitit.core._submit {folder}"
+    return _make_sbatch_string(command=command, folder=folder, **params)
 
 
 def validate_for_cluster(profile: Profile, cluster: str) -> None:
@@ -188,7 +187,7 @@ def submit(
         )
     elements = pack(todo, profile.runs_per_element)
     out.elements = len(elements)
-    folder = results_dir / "slurm" / "logs" / "%j"
+    folder = SweepManifest(results_dir).slurm_logs / "%j"
     python = container_python(profile, results_dir, todo)  # None: this process's Python
     if cluster == "slurm":
         from toolkit.cluster import slurm
@@ -249,12 +248,12 @@ def submit(
 
 def submissions(results_dir: str | Path) -> list[dict]:
     """Every submission recorded in ``<results>/slurm/submissions.json`` (oldest first)."""
-    path = Path(results_dir) / "slurm" / SUBMISSIONS
+    path = SweepManifest(Path(results_dir)).submissions
     if not path.exists():
         return []
     return json.loads(path.read_text())
 
 
 def _append_submission(results_dir: Path, entry: dict) -> None:
-    path = results_dir / "slurm" / SUBMISSIONS
+    path = SweepManifest(results_dir).submissions
     write_json(path, submissions(results_dir) + [entry])

@@ -2,5 +2,6 @@
 
 from toolkit.filters.clip import clip
 from toolkit.filters.ppm import ppm
+from toolkit.filters.streaming_ppm import streaming_ppm
 
-__all__ = ["clip", "ppm"]
+__all__ = ["clip", "ppm", "streaming_ppm"]

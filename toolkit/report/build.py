@@ -38,16 +38,14 @@ from toolkit.errors import InputError
 from toolkit.records import atomic_write_bytes, atomic_write_text
 from toolkit.report.aggregate import AggregateStats, aggregate
 from toolkit.report.atomic import replace_dir
-from toolkit.report.attribution import expand_attribution
 from toolkit.report.cluster import CLUSTERS, dask_client
 from toolkit.report.figures import figures
 from toolkit.report.html import render_index
 from toolkit.report.inventory import Sweep, inventory
 from toolkit.report.logos import best_logos
-from toolkit.report.order import cell_order
 from toolkit.report.paper import paper_values
 from toolkit.report.reproduction import reproduction_check
-from toolkit.report.tables import paper_tables
+from toolkit.report.tables import finished_runs, paper_tables
 from toolkit.report.ttests import ttests
 
 log = logging.getLogger(__name__)
@@ -248,9 +246,8 @@ def _write(tmp, out, root, sweeps, rows, done, problems, counts, stats, figures_
     for sweep in sweeps:
         base = tmp / "sweeps" / sweep.rel.replace("/", "__") if multi else tmp
         href = f"sweeps/{sweep.rel.replace('/', '__')}/" if multi else ""
-        runs, _ = expand_attribution(done[done["sweep_dir"] == sweep.rel])
+        runs, order = finished_runs(done, sweep)
         label = sweep.meta.get("name") or (root.name if sweep.rel == "." else sweep.rel)
-        order = cell_order(runs, list(sweep.expected.values()))
         tables = paper_tables(runs, order) if len(runs) else []
         tt = ttests(runs, paper_t) if len(runs) else pd.DataFrame()
         repro = reproduction_check(runs, paper) if len(runs) else pd.DataFrame()

@@ -13,12 +13,13 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from toolkit.records import RECORD_NAME
+from toolkit.run_folder import ERROR as ERROR_NAME
+from toolkit.run_folder import RECORD as RECORD_NAME
+from toolkit.run_folder import RUNNING as RUNNING_NAME
+from toolkit.run_folder import RUNS_DIR, SweepManifest
 
 _KEEP = ("name", "spec_hash", "task", "model", "activation", "trial", "seed")
 _PARAMS = ("data", "train", "filters", "tomtom", "match")
-ERROR_NAME = "error.json"
-RUNNING_NAME = "running.json"  # written by the sweep when a run starts
 
 
 @dataclass
@@ -61,13 +62,13 @@ def inventory(root: str | Path) -> list[Sweep]:
 
 
 def _is_sweep(folder: Path) -> bool:
-    return (folder / "sweep.json").is_file() or (folder / "runs").is_dir()
+    return SweepManifest(folder).is_sweep()
 
 
 def _scan(folder: Path, root: Path) -> Sweep:
     rel = folder.relative_to(root).as_posix() if folder != root else "."
     sweep = Sweep(path=folder, rel=rel)
-    sweep_file = folder / "sweep.json"
+    sweep_file = SweepManifest(folder).path
     if sweep_file.is_file():
         try:
             meta = json.loads(sweep_file.read_text())
@@ -79,7 +80,7 @@ def _scan(folder: Path, root: Path) -> Sweep:
             del runs
         except (OSError, ValueError, KeyError, TypeError) as exc:
             sweep.problems.append(f"sweep.json unreadable ({type(exc).__name__}: {exc})")
-    runs_dir = folder / "runs"
+    runs_dir = SweepManifest(folder).runs_dir
     if not runs_dir.is_dir():
         return sweep
     prefix = "" if rel == "." else rel + "/"
@@ -92,7 +93,7 @@ def _scan(folder: Path, root: Path) -> Sweep:
                 st = os.stat(record)
                 sweep.records[entry.name] = (
                     record,
-                    f"{prefix}runs/{entry.name}/{RECORD_NAME}",
+                    f"{prefix}{RUNS_DIR}/{entry.name}/{RECORD_NAME}",
                     st.st_mtime_ns,
                     st.st_size,
                 )

@@ -2,9 +2,13 @@
 
 Formatted as the original scripts wrote them (spec §5.4 "TSV"): tab-separated, header
 ``model<TAB>AUROC<TAB>AUPR`` (classification) or ``model<TAB>match JASPAR<TAB>match ground
-truth`` (filters), each cell ``%.3f+/-%.3f`` of numpy's nanmean and nanstd (ddof 0). Task 3
-records add an attribution table (``{method} AUROC``, ``{method} AUPR``). Each table comes
-with its statistics (means, stds, trial counts) for a Parquet twin.
+truth`` (filters; real data without ground truth: ``model<TAB>match JASPAR``), each cell
+``%.3f+/-%.3f`` of numpy's nanmean and nanstd (ddof 0). Task 3 records add an attribution
+table (``{method} AUROC``, ``{method} AUPR``). Each table comes with its statistics (means,
+stds, trial counts) for a Parquet twin.
+
+``expact summarize`` and ``expact report`` both write exactly these tables
+(:func:`sweep_tables`): the same names, the same columns, the same numbers.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import pandas as pd
 
 _CLASSIFICATION = (("AUROC", "auroc"), ("AUPR", "aupr"))
 _FILTERS = (("match JASPAR", "match_any"), ("match ground truth", "match_fraction"))
+_FILTERS_ANY = _FILTERS[:1]  # real data: no ground truth to match
 
 
 @dataclass
@@ -44,8 +49,9 @@ def paper_tables(runs: pd.DataFrame, order: list[tuple[str, str]]) -> list[Table
     -------
     list of Table
         ``{task}_classification_performance``, ``{task}_filter_results`` (when the runs have
-        match statistics) and ``{task}_attribution_performance`` (when they have attribution
-        scores), per task in sorted order.
+        match statistics; without the ground-truth column when no run has one) and
+        ``{task}_attribution_results`` (when they have attribution scores), per task in
+        sorted order.
     """
     tables = []
     for task in sorted(runs["task"].dropna().unique()):
@@ -53,15 +59,15 @@ def paper_tables(runs: pd.DataFrame, order: list[tuple[str, str]]) -> list[Table
         specs = [("classification_performance", "classification performance", _CLASSIFICATION)]
         if sub["match_fraction"].notna().any():
             specs.append(("filter_results", "first-layer filters matching JASPAR", _FILTERS))
+        elif sub["match_any"].notna().any():
+            specs.append(("filter_results", "first-layer filters matching JASPAR", _FILTERS_ANY))
         attr = [
             (f"{c[5:].rsplit('_', 1)[0]} {c.rsplit('_', 1)[1].upper()}", c)
             for c in sub.columns
             if c.startswith("attr_") and sub[c].notna().any()
         ]
         if attr:
-            specs.append(
-                ("attribution_performance", "attribution AUROC/AUPR per method", tuple(attr))
-            )
+            specs.append(("attribution_results", "attribution AUROC/AUPR per method", tuple(attr)))
         for suffix, title, columns in specs:
             stats = _mean_std(sub, [c for _, c in columns], order)
             lines = ["\t".join(["model", *(label for label, _ in columns)])]
@@ -78,6 +84,39 @@ def paper_tables(runs: pd.DataFrame, order: list[tuple[str, str]]) -> list[Table
                 )
             )
     return tables
+
+
+def finished_runs(rows: pd.DataFrame, sweep) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
+    """The finished runs of one sweep, with attribution columns, and their row order.
+
+    Parameters
+    ----------
+    rows : DataFrame
+        :func:`toolkit.report.rows.record_row` rows (any sweeps, any status).
+    sweep : toolkit.report.inventory.Sweep
+        The sweep; records made from another spec than its ``sweep.json`` (stale) are left out.
+
+    Returns
+    -------
+    (DataFrame, list of (model, activation))
+    """
+    from toolkit.report.attribution import expand_attribution
+    from toolkit.report.order import cell_order
+
+    sub = rows[(rows["sweep_dir"] == sweep.rel) & (rows["status"] == "done")]
+    expected = {name: spec.get("spec_hash") for name, spec in sweep.expected.items()}
+    stale = [
+        bool(expected.get(run)) and spec_hash != expected[run]
+        for run, spec_hash in zip(sub["run"], sub["spec_hash"], strict=True)
+    ]
+    runs, _ = expand_attribution(sub[~pd.Series(stale, index=sub.index, dtype=bool)])
+    return runs, cell_order(runs, list(sweep.expected.values()))
+
+
+def sweep_tables(rows: pd.DataFrame, sweep) -> list[Table]:
+    """The paper's tables of one sweep (see :func:`paper_tables`, :func:`finished_runs`)."""
+    runs, order = finished_runs(rows, sweep)
+    return paper_tables(runs, order) if len(runs) else []
 
 
 def _mean_std(runs: pd.DataFrame, columns: list[str], order: list[tuple[str, str]]) -> pd.DataFrame:

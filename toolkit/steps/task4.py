@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import time
 from pathlib import Path
 
@@ -29,7 +28,7 @@ import numpy as np
 
 from toolkit.config import RunSpec
 from toolkit.errors import InputError
-from toolkit.records import RECORD_NAME, package_versions, write_json
+from toolkit.run_folder import RunFolder, SweepManifest
 
 log = logging.getLogger(__name__)
 
@@ -59,18 +58,19 @@ def task4(spec: RunSpec, run_dir: str | Path, progress: bool = True) -> dict:
     """
     import tensorflow as tf
 
+    from toolkit.cluster.horovod import init
     from toolkit.data.basset import stream
-    from toolkit.distributed.launch import init
-    from toolkit.distributed.train import DistConfig, predict_gathered, train_distributed
-    from toolkit.models import FIRST_ACTIVATION_LAYER, build_model
+    from toolkit.models import build_model
+    from toolkit.steps.fit import save_model
+    from toolkit.steps.record import record
     from toolkit.training import TrainConfig, metrics
+    from toolkit.training.distributed import DistConfig, predict_gathered, train_distributed
 
-    run_dir = Path(run_dir)
-    results_dir = run_dir.parent.parent
-    hvd = init(results_dir / "slurm" / "rendezvous")
+    run = RunFolder(Path(run_dir))
+    hvd = init(SweepManifest(run.results_dir).rendezvous)
     rank, size = hvd.rank(), hvd.size()
     if rank == 0:
-        run_dir.mkdir(parents=True, exist_ok=True)
+        run.path.mkdir(parents=True, exist_ok=True)
     started = time.time()
     timings: dict[str, float] = {}
     dist = DistConfig.from_dict(spec.extra.get("distributed"))
@@ -124,7 +124,7 @@ def task4(spec: RunSpec, run_dir: str | Path, progress: bool = True) -> dict:
         config,
         dist,
         hvd,
-        checkpoint_dir=run_dir / "checkpoint",
+        checkpoint_dir=run.checkpoint,
         progress=progress,
     )
     timings["train"] = round(time.time() - t0, 3)
@@ -139,11 +139,7 @@ def task4(spec: RunSpec, run_dir: str | Path, progress: bool = True) -> dict:
         return {"rank": rank}
 
     resumed_from = history.pop("resumed_from", None)
-    weights = run_dir / "weights.h5"
-    tmp_weights = run_dir / ".weights.tmp.h5"
-    model.save_weights(tmp_weights)
-    tmp_weights.replace(weights)
-    write_json(run_dir / "history.json", history)
+    save_model(model, history, run)
     test_metrics = metrics(y_test, p_test)
     roc, pr = (
         np.asarray(test_metrics["auroc_per_class"]),
@@ -158,24 +154,8 @@ def task4(spec: RunSpec, run_dir: str | Path, progress: bool = True) -> dict:
         len(roc),
     )
     speeds = history.get("train_seq_per_s", [])
-    record = {
-        "status": "done",
-        "spec": spec.to_dict(),
-        "seed": spec.seed,
-        "versions": package_versions(),
-        "first_layer": FIRST_ACTIVATION_LAYER,
-        "epochs_run": len(history.get("loss", [])),
+    sections = {
         "resumed_from_epoch": resumed_from,
-        "slurm": {
-            k: os.environ.get(k)
-            for k in (
-                "SLURM_JOB_ID",
-                "SLURM_ARRAY_JOB_ID",
-                "SLURM_ARRAY_TASK_ID",
-                "SLURM_RESTART_COUNT",
-                "SLURM_NTASKS",
-            )
-        },
         "distributed": {
             "size": size,
             "launcher": "slurm"
@@ -197,93 +177,50 @@ def task4(spec: RunSpec, run_dir: str | Path, progress: bool = True) -> dict:
             "n_test_scored": int(len(y_test)),
             "reverse_complement": dist.reverse_complement,
         },
-        "metrics": {"auroc": test_metrics["auroc"], "aupr": test_metrics["aupr"]},
         "metrics_std": {"auroc": float(np.nanstd(roc)), "aupr": float(np.nanstd(pr))},
-        "metrics_per_class": {
-            "auroc": test_metrics["auroc_per_class"],
-            "aupr": test_metrics["aupr_per_class"],
-        },
         "match": {"match_fraction": None, "match_any": None, "coverage": None},
-        "files": {"weights": weights.name, "history": "history.json"},
-        "timings_s": timings,
-        "wall_s": round(time.time() - started, 3),
     }
+    files: dict = {"weights": run.weights.name, "history": run.history.name}
     from toolkit.steps import TASK_SECTIONS
 
     analysis = TASK_SECTIONS["task4"]["analysis"] | spec.extra.get("analysis", {})
     t0 = time.time()
     if analysis["filters"]:
-        found = basset_filters(model, path, eval_rc, spec, run_dir, analysis["filter_sequences"])
-        record["match"], record["n_windows"] = found["match"], found["n_windows"]
-        record["files"].update(
-            filters="filters.npz",
-            meme="filters.meme",
-            tomtom="tomtom/tomtom.tsv",
-            logos=found["logos"],
-        )
+        found = basset_filters(model, path, eval_rc, spec, run.path, analysis["filter_sequences"])
+        sections["match"], sections["n_windows"] = found["match"], found["n_windows"]
+        files |= found["files"]
         timings["filters_tomtom"] = round(time.time() - t0, 3)
         t0 = time.time()
-    record["saliency"] = basset_saliency(model, path, analysis, run_dir)
-    record["files"]["saliency"] = record["saliency"]["files"]
+    sections["saliency"] = basset_saliency(model, path, analysis, run.path)
+    files["saliency"] = sections["saliency"]["files"]
     timings["saliency"] = round(time.time() - t0, 3)
-    record["wall_s"] = round(time.time() - started, 3)
-    write_json(run_dir / RECORD_NAME, record)
-    shutil.rmtree(run_dir / "checkpoint", ignore_errors=True)
-    return record
+    return record(
+        spec,
+        run,
+        started=started,
+        timings=timings,
+        history=history,
+        metrics=test_metrics,
+        files=files,
+        tomtom_backend=spec.tomtom["backend"] if analysis["filters"] else None,
+        **sections,
+    )
 
 
-def streaming_ppm(fmap_batches, threshold: float = 0.5, window: int = 20):
-    """:func:`toolkit.filters.ppm` over batches: the same PPMs, without the whole fmap.
-
-    Parameters
-    ----------
-    fmap_batches : callable
-        ``fmap_batches()`` yields ``(fmap (n, L, F), x (n, L, 4))``; called twice (pass 1:
-        the global maximum of each filter; pass 2: the windows above ``threshold`` x max).
+def basset_filters(
+    model, path, rc: str, spec: RunSpec, run_dir: str | Path, limit: int = 0
+) -> dict:
+    """First-layer filters over the streamed test split -> PPMs, MEME, Tomtom, match any.
 
     Returns
     -------
-    (np.ndarray (F, window, 4), np.ndarray (F,))
-        PPMs (uniform where a filter has <= 1 window) and windows per filter.
+    dict
+        As :func:`toolkit.steps.filter_analysis.filter_analysis`.
     """
-    fmax = None
-    for fmap, _ in fmap_batches():
-        m = fmap.reshape(-1, fmap.shape[-1]).max(axis=0)
-        fmax = m if fmax is None else np.maximum(fmax, m)
-    if fmax is None:
-        raise InputError(None, "test", "no sequences to align filters on")
-    left, right = window // 2, window - window // 2
-    counts = n_windows = None
-    for fmap, x in fmap_batches():
-        length, n_filters = fmap.shape[1], fmap.shape[2]
-        p_lo, p_hi = left + 1, length - right  # the window fits strictly inside
-        if counts is None:
-            counts = np.zeros((n_filters, window, 4))
-            n_windows = np.zeros(n_filters, np.int64)
-        if p_hi <= p_lo:
-            continue
-        hits = fmap[:, p_lo:p_hi, :] > threshold * fmax
-        n_windows += hits.sum(axis=(0, 1))
-        flat = hits.reshape(-1, n_filters).T.astype(np.float32)
-        for k in range(window):
-            start = p_lo - left + k
-            shifted = np.ascontiguousarray(x[:, start : start + p_hi - p_lo, :], np.float32)
-            counts[:, k, :] += flat @ shifted.reshape(-1, 4)
-    ppms = np.full(counts.shape, 0.25)
-    enough = n_windows > 1
-    ppms[enough] = counts[enough] / n_windows[enough, None, None]
-    return ppms, n_windows
-
-
-def basset_filters(model, path, rc: str, spec: RunSpec, run_dir: Path, limit: int = 0) -> dict:
-    """First-layer filters over the streamed test split -> PPMs, MEME, Tomtom, match any."""
     from toolkit.data.basset import stream
-    from toolkit.filters import clip
-    from toolkit.filters.logos import logos
-    from toolkit.meme_io import read_meme_file, write_meme
+    from toolkit.filters import streaming_ppm
     from toolkit.models import first_layer_model
-    from toolkit.steps.task56 import match_any
-    from toolkit.tomtom import tomtom
+    from toolkit.steps.filter_analysis import filter_analysis
 
     first = first_layer_model(model)
     test = stream(path, "test", batch_size=256, shuffle=False, reverse_complement=rc)
@@ -296,45 +233,24 @@ def basset_filters(model, path, rc: str, spec: RunSpec, run_dir: Path, limit: in
             yield first(x, training=False).numpy(), x
             seen += len(x)
 
-    f, t = spec.filters, spec.tomtom
-    ppms, n_windows = streaming_ppm(fmap_batches, f["threshold"], f["window"])
-    clipped = clip(
-        ppms,
-        f["clip_threshold"],
-        f["clip_pad"],
-        reproduce_index0_bug=f["reproduce_clip_index0_bug"],
-    )
-    np.savez_compressed(run_dir / "filters.npz", ppms=ppms, n_windows=n_windows)
-    meme = write_meme(run_dir / "filters.meme", clipped)
-    hits = tomtom(
-        meme,
-        t["target"],
-        backend=t["backend"],
-        out_dir=run_dir / "tomtom",
-        thresh=t["thresh"],
-        dist=t["dist"],
-        min_overlap=t["min_overlap"],
-    )
-    names = {k: v or k for k, v in read_meme_file(t["target"]).alt_names().items()}
-    result = match_any(hits, len(ppms), names)
-    log.info("basset filters: match any JASPAR %.3f", result["match_any"])
-    files = []
-    if f["logos"]:
-        titles = [f"filter{j} {n}".strip() for j, n in enumerate(result["best_name"])]
-        files = [p.name for p in logos(clipped, run_dir / "filter_logos", titles=titles, ncols=15)]
-    return {"match": result, "n_windows": n_windows.tolist(), "logos": files}
+    ppms, n_windows = streaming_ppm(fmap_batches, spec.filters["threshold"], spec.filters["window"])
+    return filter_analysis(ppms, n_windows, spec, RunFolder(Path(run_dir)), logo_columns=15)
 
 
-def basset_saliency(model, path, analysis: dict, run_dir: Path) -> dict:
+def basset_saliency(model, path, analysis: dict, run_dir: str | Path) -> dict:
     """Saliency of class ``saliency_class`` on test sequences positive only for it, no N.
 
     ``saliency.npz``: ``saliency`` (n, L, 4) raw gradients, ``x`` int8, ``test_index``; and
     ``example_saliency`` / ``example_x`` for ``example_sequence`` when one is given.
     """
+    from toolkit.attribution.saliency import saliency
     from toolkit.data.basset import stream
-    from toolkit.records import atomic_write_bytes
-    from toolkit.steps.task56 import _npz_bytes, gradient, plot_saliency
+    from toolkit.plots import saliency_logos
+    from toolkit.records import write_npz
+    from toolkit.run_folder import SALIENCY
+    from toolkit.steps.saliency_analysis import saliency_analysis
 
+    run = RunFolder(Path(run_dir))
     cls, want = analysis["saliency_class"], analysis["saliency_sequences"]
     test = stream(path, "test", batch_size=256, shuffle=False, reverse_complement="none")
     if not 0 <= cls < test.n_targets or not 0 <= analysis["example_class"] < test.n_targets:
@@ -350,30 +266,9 @@ def basset_saliency(model, path, analysis: dict, run_dir: Path) -> dict:
             break
     x = np.concatenate(xs)[:want] if xs else np.zeros((0, test.length, 4), np.float32)
     rows = np.asarray(rows[:want], np.int64)
-    arrays, info = (
-        {},
-        {
-            "class_index": cls,
-            "n_sequences": int(len(x)),
-            "target": "prob",
-            "plot_range": [analysis["plot_start"], analysis["plot_end"]],
-            "files": [],
-            "plots": [],
-        },
-    )
-    start, end = analysis["plot_start"], min(analysis["plot_end"], test.length)
-    if len(x):
-        grad, info["method"] = gradient(model, x, cls, 128)
-        arrays.update(saliency=grad, x=x.astype(np.int8), test_index=rows)
-        indices = [i for i in analysis["plot_indices"] if i < len(x)]
-        if indices:
-            info["plots"] += [
-                p.name
-                for p in plot_saliency(
-                    grad[indices] * x[indices], indices, start, end, run_dir / "saliency_plots"
-                )
-            ]
-        info["plot_indices"] = indices
+
+    example_arrays: dict[str, np.ndarray] = {}
+    example_plots: list[str] = []
     example = analysis["example_sequence"].strip().upper()
     if example:
         if len(example) != test.length or set(example) - set("ACGT"):
@@ -381,16 +276,32 @@ def basset_saliency(model, path, analysis: dict, run_dir: Path) -> dict:
                 None, "analysis.example_sequence", f"expected {test.length} letters of A, C, G, T"
             )
         one_hot = np.eye(4, dtype=np.float32)[["ACGT".index(c) for c in example]][None]
-        grad, _ = gradient(model, one_hot, analysis["example_class"], 1)
-        arrays.update(example_saliency=grad, example_x=one_hot.astype(np.int8))
+        grad = saliency(model, one_hot, class_index=analysis["example_class"], batch_size=1)
+        example_arrays = {"example_saliency": grad, "example_x": one_hot.astype(np.int8)}
+        drawn = saliency_logos(grad * one_hot, [0], 0, test.length, run.file("saliency_example"))
+        example_plots = [p.name for p in drawn]
+
+    plot_range = (analysis["plot_start"], analysis["plot_end"])
+    if len(x):
+        info = saliency_analysis(
+            model,
+            x,
+            rows,
+            cls,
+            run,
+            analysis["plot_indices"],
+            plot_range,
+            batch_size=128,
+            extra_arrays=example_arrays,
+        )
+    else:
+        info = {"class_index": cls, "n_sequences": 0, "target": "prob", "files": [], "plots": []}
+        info["plot_range"] = list(plot_range)
+        if example_arrays:
+            write_npz(run.file(SALIENCY), **example_arrays)
+            info["files"] = [SALIENCY]
+    if example:
         info["example_class"] = analysis["example_class"]
-        info["plots"] += [
-            p.name
-            for p in plot_saliency(
-                grad * one_hot, [0], 0, test.length, run_dir / "saliency_example"
-            )
-        ]
-    if arrays:
-        atomic_write_bytes(run_dir / "saliency.npz", _npz_bytes(**arrays))
-        info["files"] = ["saliency.npz", *info["plots"]]
+        info["plots"] = info["plots"] + example_plots
+        info["files"] = info["files"] + example_plots
     return info

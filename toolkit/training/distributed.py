@@ -25,22 +25,18 @@ from __future__ import annotations
 
 import logging
 import math
-import os
-import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from toolkit import faults
 from toolkit.errors import InputError
 from toolkit.records import write_json
 
 log = logging.getLogger(__name__)
 STATE = "state.json"
-# test-only fault injection: "<rank>@<epoch>" makes that rank SIGKILL itself when that epoch
-# (0-based) starts, as a node failure would (documented in README; never set it otherwise)
-KILL_ENV = "EXPACT_FAULT_KILL_RANK"
 
 
 class RankLostError(RuntimeError):
@@ -198,14 +194,6 @@ def keras_metrics(y: np.ndarray, p: np.ndarray, model=None) -> dict[str, float]:
     return out
 
 
-def _maybe_kill(rank: int, epoch: int) -> None:
-    target = os.environ.get(KILL_ENV)
-    if target and target == f"{rank}@{epoch}":
-        log.error("fault injection: rank %d kills itself at the start of epoch %d", rank, epoch)
-        logging.shutdown()
-        os.kill(os.getpid(), signal.SIGKILL)
-
-
 def load_state(directory: Path) -> dict | None:
     from toolkit.training.resume import load_state as load
 
@@ -303,7 +291,7 @@ def train_distributed(
         raise lost(exc, start_epoch) from exc
     stopped = False
     for epoch in range(start_epoch, config.epochs):
-        _maybe_kill(rank, epoch)
+        faults.kill_rank(rank, epoch)  # test hook; inert unless EXPACT_TESTING=1
         t0 = time.perf_counter()
         losses = []
         try:

@@ -35,6 +35,12 @@ _SERVER = None  # rank 0's rendezvous server, kept alive for the life of the pro
 RENDEZVOUS_TIMEOUT_S = 300
 
 
+def launched() -> bool:
+    """True when this process is one rank of a multi-process launch: started by horovodrun
+    (``HOROVOD_RANK`` set) or one task of a multi-task Slurm step."""
+    return "HOROVOD_RANK" in os.environ or slurm_tasks() > 1
+
+
 def slurm_tasks() -> int:
     """Tasks of the current Slurm step (1 outside Slurm or in a one-task step)."""
     return int(os.environ.get("SLURM_STEP_NUM_TASKS") or os.environ.get("SLURM_NTASKS") or 1)
