@@ -237,7 +237,7 @@ def parse_config(raw: dict, source: str = "config", default_name: str = "sweep")
     if task in DEFAULT_MONITOR and "monitor" not in sections["train"]:
         sections["train"]["monitor"] = DEFAULT_MONITOR[task]
 
-    from toolkit.training import TrainConfig
+    from toolkit.train_config import TrainConfig  # not toolkit.training: no scikit-learn
 
     TrainConfig.from_dict(sections["train"], source)
     check_sections(task, sections, extra, source)

@@ -31,7 +31,7 @@ def check_sections(
         The config's task, e.g. ``"task1"``.
     sections : dict
         ``data``, ``filters``, ``tomtom``, ``match`` (``train`` is checked by
-        :meth:`toolkit.training.TrainConfig.validate`).
+        :meth:`toolkit.train_config.TrainConfig.validate`).
     extra : dict
         The task's own sections (``toolkit.steps.TASK_SECTIONS``), value types checked already.
     source : str
