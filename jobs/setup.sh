@@ -39,8 +39,18 @@ if command -v dpkg >/dev/null; then
   command -v g++ >/dev/null || need+=(g++)
   command -v make >/dev/null || need+=(make)
   command -v cmake >/dev/null || need+=(cmake)
-  command -v "$PYTHON" >/dev/null || need+=(python3.11 python3.11-venv python3.11-dev)
-  ((${#need[@]})) && apt_install "${need[@]}"
+  if ! command -v "$PYTHON" >/dev/null; then
+    need+=(python3.11 python3.11-venv python3.11-dev)
+  else
+    # Debian splits Python: `python3.11 -m venv` needs python3.11-venv (ensurepip), and
+    # Horovod's build needs Python.h from python3.11-dev; either may be missing on its own
+    "$PYTHON" -c 'import ensurepip, venv' >/dev/null 2>&1 || need+=(python3.11-venv)
+    "$PYTHON" - >/dev/null 2>&1 <<'PY' || need+=(python3.11-dev)
+import os, sys, sysconfig
+sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))
+PY
+  fi
+  if ((${#need[@]})); then apt_install "${need[@]}"; fi
 fi
 command -v "$PYTHON" >/dev/null || { echo "[setup] error: $PYTHON not found (Python 3.11 is required)" >&2; exit 1; }
 
