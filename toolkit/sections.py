@@ -208,13 +208,21 @@ def _plot_range(values: dict, section: str, source: str) -> None:
         )
 
 
-def _indices(values: dict, section: str, key: str, count_key: str, source: str) -> None:
-    count = values[count_key]
+def _indices(values: dict, section: str, key: str, count_key: str | None, source: str) -> None:
+    """Integer indices >= 0, and below ``values[count_key]`` when a count bounds them."""
+    count = values[count_key] if count_key else None
     bad = [
         i
         for i in values[key]
-        if not isinstance(i, int) or isinstance(i, bool) or not 0 <= i < count
+        if not isinstance(i, int)
+        or isinstance(i, bool)
+        or i < 0
+        or (count is not None and i >= count)
     ]
+    if bad and count is None:
+        raise InputError(
+            source, f"{section}.{key}", f"{bad} are not indices (expected integers >= 0)"
+        )
     if bad:
         raise InputError(
             source,
@@ -258,7 +266,9 @@ def _analysis(section: dict, source: str) -> None:
     _int(section, "analysis", "saliency_class", source, minimum=0)
     _int(section, "analysis", "saliency_sequences", source, minimum=1)
     _plot_range(section, "analysis", source)
-    _indices(section, "analysis", "plot_indices", "saliency_sequences", source)
+    # Task 4 plots those of its indices that exist among the sequences found (fewer than
+    # saliency_sequences may qualify), so only their type and sign are checked here
+    _indices(section, "analysis", "plot_indices", None, source)
     sequence = section["example_sequence"]
     odd = sorted(set(sequence.upper()) - set("ACGTN"))
     if odd:
