@@ -329,20 +329,56 @@ def test_valid_inputs_pass_listing_each_file_and_writing_nothing(tmp_path):
     assert seconds < SECONDS
 
 
-def test_check_imports_no_tensorflow(tmp_path):
+def test_check_imports_no_tensorflow_for_any_task(tmp_path):
+    from toolkit.data.basset import write_basset_layout
+
     inputs = Inputs(tmp_path)
+    configs = [inputs.config]
+    rng = np.random.default_rng(2)
+    layouts = {"task2": (12, False), "task3": (1, True), "task5": (1, False), "task6": (1, False)}
+    for task, (labels, models) in layouts.items():
+        data = _write_h5(tmp_path / f"{task}.h5", labels=labels, models=models)
+        configs.append(tmp_path / f"{task}.yaml")
+        model = {"task2": "cnn-deep", "task3": "cnn-dist"}.get(task, "residualbind")
+        configs[-1].write_text(
+            yaml.safe_dump(
+                {
+                    "task": task,
+                    "models": [model],
+                    "activations": ["exp"],
+                    "data": {"path": str(data)},
+                }
+            )
+        )
+    x = np.eye(4, dtype=np.uint8)[rng.integers(0, 4, (8, 600))].transpose(0, 2, 1)
+    y = (rng.random((8, 164)) < 0.2).astype(np.uint8)
+    basset = write_basset_layout(tmp_path / "er.h5", {s: (x, y) for s in SPLITS})
+    configs.append(tmp_path / "task4.yaml")
+    configs[-1].write_text(
+        yaml.safe_dump(
+            {
+                "task": "task4",
+                "models": ["basset"],
+                "activations": ["exp"],
+                "data": {"path": str(basset)},
+            }
+        )
+    )
     code = (
         "import sys\n"
         "from toolkit.cli import main\n"
-        f"code = main(['run', {str(inputs.config)!r}, '--check', '--results', 'results'])\n"
-        "assert code == 0, code\n"
+        f"for config in {[str(c) for c in configs]!r}:\n"
+        "    code = main(['run', config, '--check', '--results', 'results'])\n"
+        "    assert code == 0, (config, code)\n"
         "print('tensorflow' in sys.modules)\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0, result.stderr
+    assert result.stdout.count("all inputs are valid") == 6
     assert result.stdout.strip().splitlines()[-1] == "False"
+    assert not (tmp_path / "results").exists()
 
 
 @pytest.mark.parametrize(
