@@ -176,6 +176,14 @@ def _task5_class_index(inputs: Inputs) -> Path:
     return inputs.config
 
 
+def _generator_tf_missing(inputs: Inputs) -> Path:
+    # no data.path: the generator will look its TFs up in the PFM
+    inputs.write_config(
+        data={"path": None, "generate": {"pfm": "motifs.pfm", "core_names": ["NOPE"]}}
+    )
+    return inputs.pfm
+
+
 def _not_two_columns(inputs: Inputs) -> Path:
     x = _onehot(np.random.default_rng(1), 3, 20)
     x[1, :, 4] = [0, 2, 0, 0]
@@ -251,6 +259,7 @@ CASES: dict[str, tuple[Callable[[Inputs], Path], tuple[str, ...]]] = {
     "data: 11 label columns": (_data(labels=11), ("label columns", "12")),
     # generator PFM
     "pfm: row missing": (_replace(_pfm, "T  [ 1 1 1 ]\n", ""), ("line", "row 'T")),
+    "pfm: a generator TF missing": (_generator_tf_missing, ("core_names", "NOPE")),
     "pfm: not a number": (_replace(_pfm, "C  [ 1 7 1 ]", "C  [ 1 x 1 ]"), ("non-numeric",)),
     # Tomtom target MEME
     "meme: row of five values": (

@@ -19,11 +19,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import h5py
 
 from toolkit.config import SweepConfig, resolve_paths
 from toolkit.errors import InputError
+
+if TYPE_CHECKING:
+    from toolkit.cluster.profile import Profile
 
 __all__ = ["check_inputs"]
 
@@ -31,7 +35,7 @@ __all__ = ["check_inputs"]
 def check_inputs(
     config: SweepConfig,
     results_dir: str | os.PathLike,
-    profile: str | os.PathLike | object | None = None,
+    profile: str | os.PathLike | Profile | None = None,
 ) -> list[str]:
     """Check every input file a sweep will read; return one line per thing checked.
 
@@ -87,14 +91,11 @@ def check_inputs(
     if ground_truth is not None or uses_ground_truth:
         checked.append(_check_ground_truth(ground_truth, target_ids, target))
 
-    pfm = sections["data"]["generate"].get("pfm")
-    if pfm is not None:
-        from toolkit.data.jaspar import read_jaspar_pfm
-
-        motifs = read_jaspar_pfm(pfm)
-        checked.append(f"PFM {pfm}: {len(motifs)} motifs")
-
     data = Path(sections["data"]["path"])
+    generate = sections["data"]["generate"]
+    if generate.get("pfm") is not None:
+        checked.append(_check_pfm(config.task, generate, will_generate=not data.exists()))
+
     if data.exists():
         checked.append(_check_data(config, data))
     else:
@@ -104,7 +105,7 @@ def check_inputs(
     return checked
 
 
-def _check_profile(profile) -> str:
+def _check_profile(profile: str | os.PathLike | Profile) -> str:
     from toolkit.cluster.profile import Profile, load_profile
 
     if not isinstance(profile, Profile):
@@ -126,7 +127,7 @@ def _check_profile(profile) -> str:
     return line
 
 
-def _check_image(profile) -> None:
+def _check_image(profile: Profile) -> None:
     """The image is a readable, non-empty file (not a folder, not an unreadable path)."""
     path = Path(profile.container)
     try:
@@ -140,6 +141,29 @@ def _check_image(profile) -> None:
             None,
             f"container image (profile {profile.name}) is empty; expected an Apptainer SIF",
         )
+
+
+def _check_pfm(task: str, generate: dict, will_generate: bool) -> str:
+    from toolkit.data.jaspar import motif_lookup, read_jaspar_pfm
+
+    pfm = generate["pfm"]
+    motifs = read_jaspar_pfm(pfm)
+    line = f"PFM {pfm}: {len(motifs)} motifs"
+    if will_generate:  # the generator looks its TFs up by name in this file
+        names = generate.get("core_names", _generator_default(task, "core_names"))
+        for name in names or ():
+            motif_lookup(motifs, name, pfm)
+        line += f", the generator's {len(names or ())} TFs among them"
+    return line
+
+
+def _generator_default(task: str, option: str):
+    import inspect
+
+    from toolkit.steps import GENERATORS, resolve
+
+    parameter = inspect.signature(resolve(GENERATORS[task])).parameters.get(option)
+    return None if parameter is None else parameter.default
 
 
 def _check_target(path: Path) -> tuple[set[str], str]:
