@@ -37,8 +37,8 @@ needs_horovod = pytest.mark.skipif(not _have_horovod(), reason="Horovod not buil
 
 
 def test_warmup_and_task_counts():
-    from toolkit.config import RunSpec
     from toolkit.cluster.horovod import _tasks_per_node
+    from toolkit.config import RunSpec
     from toolkit.training.distributed import DistConfig, warmup_lr
 
     assert warmup_lr(0, 2e-3, 2, 10) == pytest.approx(1e-3)  # starts at the unscaled rate
@@ -173,6 +173,52 @@ def test_horovodrun_two_ranks_average_gradients_and_end_identical(tmp_path):
 
 @needs_horovod
 @pytest.mark.slow
+def test_expact_run_under_horovodrun_trains_on_every_rank(tmp_path):
+    """One entry point: `expact run` finds itself launched by horovodrun and every rank trains
+    (`python -m toolkit.distributed` is the same command under its old name)."""
+    data = _tiny_basset(tmp_path / "er.h5")
+    config = _config(tmp_path, data, train={"epochs": 2, "batch_size": 8, "monitor": "val_auroc"})
+    results = tmp_path / "results"
+    env = os.environ | {"OMP_NUM_THREADS": "1", "TF_NUM_INTRAOP_THREADS": "1"}
+    for module in ("toolkit", "toolkit.distributed"):
+        out = subprocess.run(
+            [
+                str(Path(sys.executable).with_name("horovodrun")),
+                "-np",
+                "2",
+                "-H",
+                "localhost:2",
+                "--gloo",
+                sys.executable,
+                "-m",
+                module,
+                *(["run"] if module == "toolkit" else []),
+                str(config),
+                "--results",
+                str(results),
+                *(["--no-progress"] if module == "toolkit" else []),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            env=env,
+        )
+        assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+        if module == "toolkit":
+            assert "1 run(s) done now, 0 already done, on 2 rank(s)" in out.stdout
+        else:  # the alias finds the run done
+            assert "0 run(s) done now, 1 already done, on 2 rank(s)" in out.stdout
+    run = results / "runs" / "basset_exponential_0"
+    record = json.loads((run / "record.json").read_text())
+    dist = record["distributed"]
+    assert dist["size"] == 2 and dist["launcher"] == "horovodrun" and dist["global_batch"] == 16
+    assert len(set(dist["weight_checksums"])) == 1
+    assert record["faults"] == {} and record["slurm"]["SLURM_JOB_ID"] is None
+    assert (run / "run.rank1.log").exists()
+
+
+@needs_horovod
+@pytest.mark.slow
 @pytest.mark.slurm
 def test_slurm_job_with_two_ranks_killed_rank_fails_and_retry_resumes(
     slurm, tmp_path, capsys, monkeypatch
@@ -217,5 +263,6 @@ def test_slurm_job_with_two_ranks_killed_rank_fails_and_retry_resumes(
     dist = record["distributed"]
     assert dist["size"] == 2 and dist["launcher"] == "slurm" and dist["global_batch"] == 16
     assert len(set(dist["weight_checksums"])) == 1  # both ranks hold the same weights
+    assert record["faults"] == {}  # the retry ran without the hook
     assert 0 <= record["metrics"]["auroc"] <= 1
     assert (run / "run.rank1.log").exists() and not (run / "checkpoint").exists()

@@ -104,7 +104,8 @@ def test_a_failing_run_is_isolated_reported_and_retried_alone(
     assert "1 done, 0 running, 0 pending, 1 failed" in out
     assert "FAILED cnn-deep_relu_0: RuntimeError('fault injected" in out
     assert str(results / "runs" / "cnn-deep_relu_0" / "run.log") in out
-    assert (results / "runs" / "cnn-deep_exponential_0" / "record.json").exists()
+    record = json.loads((results / "runs" / "cnn-deep_exponential_0" / "record.json").read_text())
+    assert record["faults"] == {"EXPACT_FAULT_INJECT": "*_relu_*"}  # the record says so
 
     monkeypatch.delenv("EXPACT_FAULT_INJECT")
     done = results / "runs" / "cnn-deep_exponential_0" / "record.json"

@@ -15,6 +15,8 @@ import os
 import shutil
 import socket
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from toolkit.config import RunSpec
 from toolkit.run_folder import RunFolder
@@ -28,15 +30,30 @@ SLURM_VARIABLES = (
 )
 
 
+class Clock:
+    """When a step started and how long each of its parts took (the record's ``timings_s``)."""
+
+    def __init__(self) -> None:
+        self.started = time.time()
+        self.timings: dict[str, float] = {}
+
+    @contextmanager
+    def lap(self, name: str) -> Iterator[None]:
+        """Time the block as ``timings[name]`` (seconds)."""
+        t0 = time.time()
+        yield
+        self.timings[name] = round(time.time() - t0, 3)
+
+
 def record(
     spec: RunSpec,
     run: RunFolder,
+    clock: Clock,
+    fitted=None,
     *,
-    started: float,
-    timings: dict[str, float],
-    history: dict,
-    metrics: dict,
     files: dict,
+    history: dict | None = None,
+    metrics: dict | None = None,
     tomtom_backend: str | None = None,
     **sections,
 ) -> dict:
@@ -46,17 +63,19 @@ def record(
     ----------
     spec : RunSpec
     run : RunFolder
-    started : float
-        ``time.time()`` when the step started (for ``wall_s``).
-    timings : dict
-        Seconds per part of the step.
-    history : dict
-        The training history (for ``epochs_run``).
-    metrics : dict
-        Test metrics: ``auroc``, ``aupr`` and optionally ``auroc_per_class``,
-        ``aupr_per_class``.
+    clock : Clock
+        The step's start and the seconds of its parts.
+    fitted : toolkit.steps.fit.Fitted, optional
+        The trained model's history, test metrics and timings; ``weights.h5`` and
+        ``history.json`` join ``files``. Steps that train otherwise pass ``history`` and
+        ``metrics`` instead.
     files : dict
         The run's files by role, names relative to the run folder.
+    history : dict, optional
+        The training history (for ``epochs_run``), when there is no ``fitted``.
+    metrics : dict, optional
+        Test metrics (``auroc``, ``aupr``, optionally ``auroc_per_class``,
+        ``aupr_per_class``), when there is no ``fitted``.
     tomtom_backend : str, optional
         The Tomtom back-end the run used; its version joins ``versions``.
     **sections
@@ -71,6 +90,11 @@ def record(
     from toolkit.models import FIRST_ACTIVATION_LAYER
     from toolkit.records import container_record, package_versions
 
+    timings = dict(clock.timings)
+    if fitted is not None:
+        history, metrics = fitted.history, fitted.metrics
+        timings |= fitted.timings
+        files = {"weights": run.weights.name, "history": run.history.name} | files
     versions = package_versions()
     if tomtom_backend is not None:
         from toolkit.tomtom import tomtom_version
@@ -94,8 +118,14 @@ def record(
         **sections,
         "files": files,
         "timings_s": timings,
-        "wall_s": round(time.time() - started, 3),
+        "wall_s": round(time.time() - clock.started, 3),
     }
     run.write_record(values)
     shutil.rmtree(run.checkpoint, ignore_errors=True)  # the record and weights supersede it
     return values
+
+
+def data_section(spec: RunSpec, data, **extra) -> dict:
+    """The record's ``data`` section: the file and the size of each split."""
+    sizes = {s: int(len(getattr(data, f"x_{s}"))) for s in ("train", "valid", "test")}
+    return {"path": spec.data["path"], "n": sizes, **extra}

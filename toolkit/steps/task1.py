@@ -6,7 +6,6 @@ match). The record is written last and atomically (:mod:`toolkit.steps.record`).
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from toolkit.config import RunSpec
@@ -14,43 +13,29 @@ from toolkit.run_folder import RunFolder
 
 
 def task1(spec: RunSpec, run_dir: str | Path, progress: bool = True) -> dict:
-    """Run one (model, activation, trial) cell of Task 1 and write its record.
+    """Run one (model, activation, trial) cell of Task 1 (or Task 2); return its record.
 
-    Parameters
-    ----------
-    spec : RunSpec
-        The run's parameters (paths already absolute).
-    run_dir : str or Path
-        The run's folder; created if missing.
-    progress : bool
-        Show a progress bar over epochs.
-
-    Returns
-    -------
-    dict
-        The record written to ``run_dir/record.json``.
+    The step signature of :data:`toolkit.steps.RUN_STEPS`; the record also lands in
+    ``run_dir/record.json``, with the ground-truth ``match`` statistics of the filters.
     """
     from toolkit.data import load
     from toolkit.steps.filter_analysis import filter_analysis, model_ppms
     from toolkit.steps.fit import fit
-    from toolkit.steps.record import record
+    from toolkit.steps.record import Clock, record
 
-    run, started = RunFolder(Path(run_dir)), time.time()
-    data = load(spec.data["path"])
-    timings = {"load": round(time.time() - started, 3)}
+    run, clock = RunFolder(Path(run_dir)), Clock()
+    with clock.lap("load"):
+        data = load(spec.data["path"])
     fitted = fit(spec, data, run, progress)
-    t0 = time.time()
-    ppms, n_windows = model_ppms(fitted.model, data.x_test, spec)
-    filters = filter_analysis(ppms, n_windows, spec, run, ground_truth=True)
-    timings |= fitted.timings | {"filters_tomtom": round(time.time() - t0, 3)}
+    with clock.lap("filters_tomtom"):
+        ppms, n_windows = model_ppms(fitted.model, data.x_test, spec)
+        filters = filter_analysis(ppms, n_windows, spec, run, ground_truth=True)
     return record(
         spec,
         run,
-        started=started,
-        timings=timings,
-        history=fitted.history,
-        metrics=fitted.metrics,
-        files={"weights": run.weights.name, "history": run.history.name, **filters["files"]},
+        clock,
+        fitted,
+        files=filters["files"],
         tomtom_backend=spec.tomtom["backend"],
         match=filters["match"],
         n_windows=filters["n_windows"],

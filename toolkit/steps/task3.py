@@ -11,7 +11,6 @@ per method and sequence), ``attribution_maps.npz`` (the maps, when ``save_maps``
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from toolkit.attribution import METHODS
@@ -74,64 +73,38 @@ def check_config(extra: dict, source: str = "config") -> None:
 
 
 def task3(spec: RunSpec, run_dir: str | Path, progress: bool = True) -> dict:
-    """Run one (model, activation, trial) cell of Task 3 and write its record.
+    """Run one (model, activation, trial) cell of Task 3; return its record.
 
-    Parameters
-    ----------
-    spec : RunSpec
-        The run's parameters (paths already absolute); ``spec.extra["attribution"]`` holds
-        the attribution section (defaults in :data:`toolkit.steps.TASK_SECTIONS`).
-    run_dir : str or Path
-        The run's folder; created if missing.
-    progress : bool
-        Show a progress bar over epochs.
-
-    Returns
-    -------
-    dict
-        The record written to ``run_dir/record.json``; its ``attribution.methods`` holds per
-        method the mean (and std) over sequences of the per-sequence AUROC and AUPR.
+    The step signature of :data:`toolkit.steps.RUN_STEPS`; ``spec.extra["attribution"]``
+    holds the attribution section. The record's ``attribution.methods`` holds per method the
+    mean (and std) over sequences of the per-sequence AUROC and AUPR.
     """
     from toolkit.data import load
     from toolkit.steps import LOADER_TASK, TASK_SECTIONS
     from toolkit.steps.attribution_analysis import attribution_analysis
     from toolkit.steps.fit import fit
-    from toolkit.steps.record import record
+    from toolkit.steps.record import Clock, data_section, record
 
-    run, started = RunFolder(Path(run_dir)), time.time()
+    run, clock = RunFolder(Path(run_dir)), Clock()
     attr = TASK_SECTIONS[spec.task]["attribution"] | spec.extra.get("attribution", {})
     check_config({"attribution": attr}, spec.name)
-    data = load(spec.data["path"], task=LOADER_TASK[spec.task])
+    with clock.lap("load"):
+        data = load(spec.data["path"], task=LOADER_TASK[spec.task])
     if not attr["class_index"] < data.y_test.shape[1]:
         raise InputError(
             spec.data["path"],
             "attribution.class_index",
             f"the data set has {data.y_test.shape[1]} label column(s)",
         )
-    timings = {"load": round(time.time() - started, 3)}
     fitted = fit(spec, data, run, progress)
-    t0 = time.time()
-    result = attribution_analysis(
-        fitted.model, data.x_test, data.y_test, data.model_test, attr, spec, run
-    )
-    timings |= fitted.timings | {"attribution": round(time.time() - t0, 3)}
-    return record(
-        spec,
-        run,
-        started=started,
-        timings=timings,
-        history=fitted.history,
-        metrics=fitted.metrics,
-        files={
-            "weights": run.weights.name,
-            "history": run.history.name,
-            "attribution_scores": result["table"],
-            "attribution_maps": result["maps"],
-            "logos": result["logos"],
-        },
-        data={
-            "path": spec.data["path"],
-            "n": {s: int(len(getattr(data, f"x_{s}"))) for s in ("train", "valid", "test")},
-        },
-        attribution=result["summary"],
-    )
+    with clock.lap("attribution"):
+        result = attribution_analysis(
+            fitted.model, data.x_test, data.y_test, data.model_test, attr, spec, run
+        )
+    files = {
+        "attribution_scores": result["table"],
+        "attribution_maps": result["maps"],
+        "logos": result["logos"],
+    }
+    sections = {"data": data_section(spec, data), "attribution": result["summary"]}
+    return record(spec, run, clock, fitted, files=files, **sections)

@@ -62,7 +62,7 @@ def task4(spec: RunSpec, run_dir: str | Path, progress: bool = True) -> dict:
     from toolkit.data.basset import stream
     from toolkit.models import build_model
     from toolkit.steps.fit import save_model
-    from toolkit.steps.record import record
+    from toolkit.steps.record import Clock, record
     from toolkit.training import TrainConfig, metrics
     from toolkit.training.distributed import DistConfig, predict_gathered, train_distributed
 
@@ -71,8 +71,7 @@ def task4(spec: RunSpec, run_dir: str | Path, progress: bool = True) -> dict:
     rank, size = hvd.rank(), hvd.size()
     if rank == 0:
         run.path.mkdir(parents=True, exist_ok=True)
-    started = time.time()
-    timings: dict[str, float] = {}
+    clock = Clock()
     dist = DistConfig.from_dict(spec.extra.get("distributed"))
     config = TrainConfig.from_dict(spec.train)
     if not config.shuffle:
@@ -102,7 +101,7 @@ def task4(spec: RunSpec, run_dir: str | Path, progress: bool = True) -> dict:
     )
     test = stream(path, "test", batch_size=256, shuffle=False, reverse_complement=eval_rc, **common)
 
-    t0 = time.time()
+    t0 = time.time()  # the training's lap spans model building and the loop
     tf.keras.backend.clear_session()
     tf.keras.utils.set_random_seed(spec.seed)
     model = build_model(
@@ -127,14 +126,13 @@ def task4(spec: RunSpec, run_dir: str | Path, progress: bool = True) -> dict:
         checkpoint_dir=run.checkpoint,
         progress=progress,
     )
-    timings["train"] = round(time.time() - t0, 3)
+    clock.timings["train"] = round(time.time() - t0, 3)
     # every rank's weight checksum: identical when the ranks stayed in step
     checksum = float(sum(np.abs(w.astype(np.float64)).sum() for w in model.get_weights()))
     checksums = hvd.allgather(tf.constant([checksum], tf.float64), name="expact_checksums")
 
-    t0 = time.time()
-    y_test, p_test = predict_gathered(model, test, hvd, limit=dist.max_eval_sequences)
-    timings["evaluate"] = round(time.time() - t0, 3)
+    with clock.lap("evaluate"):
+        y_test, p_test = predict_gathered(model, test, hvd, limit=dist.max_eval_sequences)
     if rank != 0:
         return {"rank": rank}
 
@@ -184,21 +182,20 @@ def task4(spec: RunSpec, run_dir: str | Path, progress: bool = True) -> dict:
     from toolkit.steps import TASK_SECTIONS
 
     analysis = TASK_SECTIONS["task4"]["analysis"] | spec.extra.get("analysis", {})
-    t0 = time.time()
     if analysis["filters"]:
-        found = basset_filters(model, path, eval_rc, spec, run.path, analysis["filter_sequences"])
+        with clock.lap("filters_tomtom"):
+            found = basset_filters(
+                model, path, eval_rc, spec, run.path, analysis["filter_sequences"]
+            )
         sections["match"], sections["n_windows"] = found["match"], found["n_windows"]
         files |= found["files"]
-        timings["filters_tomtom"] = round(time.time() - t0, 3)
-        t0 = time.time()
-    sections["saliency"] = basset_saliency(model, path, analysis, run.path)
+    with clock.lap("saliency"):
+        sections["saliency"] = basset_saliency(model, path, analysis, run.path)
     files["saliency"] = sections["saliency"]["files"]
-    timings["saliency"] = round(time.time() - t0, 3)
     return record(
         spec,
         run,
-        started=started,
-        timings=timings,
+        clock,
         history=history,
         metrics=test_metrics,
         files=files,

@@ -19,7 +19,6 @@ The record (``record.json``) is written last and atomically.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -30,85 +29,53 @@ from toolkit.run_folder import RunFolder
 
 
 def task56(spec: RunSpec, run_dir: str | Path, progress: bool = True) -> dict:
-    """Run one (model, activation, trial) cell of Task 5 or Task 6 and write its record.
+    """Run one (model, activation, trial) cell of Task 5 or Task 6; return its record.
 
-    Parameters
-    ----------
-    spec : RunSpec
-        The run's parameters (paths already absolute); ``spec.extra`` holds the ``augment``
-        and ``saliency`` sections (defaults in :data:`toolkit.steps.TASK_SECTIONS`).
-    run_dir : str or Path
-        The run's folder; created if missing.
-    progress : bool
-        Show a progress bar over epochs.
-
-    Returns
-    -------
-    dict
-        The record written to ``run_dir/record.json``.
+    The step signature of :data:`toolkit.steps.RUN_STEPS`; ``spec.extra`` holds the
+    ``augment`` and ``saliency`` sections (defaults in :data:`toolkit.steps.TASK_SECTIONS`).
     """
     from toolkit.data import load
     from toolkit.steps import LOADER_TASK, TASK_SECTIONS
     from toolkit.steps.filter_analysis import filter_analysis, model_ppms
     from toolkit.steps.fit import fit
-    from toolkit.steps.record import record
+    from toolkit.steps.record import Clock, data_section, record
     from toolkit.steps.saliency_analysis import saliency_analysis
 
-    run, started = RunFolder(Path(run_dir)), time.time()
+    run, clock = RunFolder(Path(run_dir)), Clock()
     extra = {
         name: defaults | spec.extra.get(name, {})
         for name, defaults in TASK_SECTIONS[spec.task].items()
     }
     sal, rc = extra["saliency"], extra["augment"]["reverse_complement"]
-    data = load(spec.data["path"], task=LOADER_TASK[spec.task], reverse_complement=rc)
+    with clock.lap("load"):
+        data = load(spec.data["path"], task=LOADER_TASK[spec.task], reverse_complement=rc)
     _check_saliency_options(sal, data.y_test.shape[1])
-    timings = {"load": round(time.time() - started, 3)}
     fitted = fit(spec, data, run, progress)
-
-    t0 = time.time()
-    ppms, n_windows = model_ppms(fitted.model, data.x_test, spec)
-    filters = filter_analysis(ppms, n_windows, spec, run)
-    timings["filters_tomtom"] = round(time.time() - t0, 3)
-
+    with clock.lap("filters_tomtom"):
+        filters = filter_analysis(*model_ppms(fitted.model, data.x_test, spec), spec, run)
     # the first N positives in test order (RC copies after the originals), as the original's
     # x_test[y_test[:, 0] == 1][:500]
-    t0 = time.time()
     rows = np.flatnonzero(data.y_test[:, sal["class_index"]] == 1)[: sal["n_sequences"]]
-    saliency = saliency_analysis(
-        fitted.model,
-        data.x_test[rows],
-        rows,
-        sal["class_index"],
-        run,
-        sal["plot_indices"],
-        (sal["plot_start"], sal["plot_end"]),
-        batch_size=sal["batch_size"],
-    )
-    timings |= fitted.timings | {"saliency": round(time.time() - t0, 3)}
-    return record(
-        spec,
-        run,
-        started=started,
-        timings=timings,
-        history=fitted.history,
-        metrics=fitted.metrics,
-        files={
-            "weights": run.weights.name,
-            "history": run.history.name,
-            **filters["files"],
-            "saliency": saliency["file"],
-            "saliency_plots": saliency["plots"],
-        },
-        tomtom_backend=spec.tomtom["backend"],
-        data={
-            "path": spec.data["path"],
-            "n": {s: int(len(getattr(data, f"x_{s}"))) for s in ("train", "valid", "test")},
-            "reverse_complement": rc,
-        },
-        match=filters["match"],
-        n_windows=filters["n_windows"],
-        saliency=saliency,
-    )
+    with clock.lap("saliency"):
+        saliency = saliency_analysis(
+            fitted.model,
+            data.x_test[rows],
+            rows,
+            sal["class_index"],
+            run,
+            sal["plot_indices"],
+            (sal["plot_start"], sal["plot_end"]),
+            batch_size=sal["batch_size"],
+        )
+    files = filters["files"] | {"saliency": saliency["file"], "saliency_plots": saliency["plots"]}
+    sections = {
+        "tomtom_backend": spec.tomtom["backend"],
+        "data": data_section(spec, data, reverse_complement=rc),
+        "match": filters["match"],
+        "n_windows": filters["n_windows"],
+        "saliency": saliency,
+    }
+    return record(spec, run, clock, fitted, files=files, **sections)
 
 
 def _check_saliency_options(sal: dict, n_classes: int) -> None:
