@@ -78,9 +78,9 @@ def training(hvd, folder: Path) -> dict:
     import tensorflow as tf
 
     from toolkit.data.basset import stream, write_basset_layout
-    from toolkit.training.distributed import DistConfig, train_distributed
     from toolkit.models import build_model
     from toolkit.training import TrainConfig
+    from toolkit.training.distributed import DistConfig, train_distributed
 
     path = folder / "er_tiny.h5"
     if hvd.rank() == 0:

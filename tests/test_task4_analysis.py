@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from toolkit.filters import ppm
-from toolkit.filters import streaming_ppm
+from toolkit.filters import ppm, streaming_ppm
 
 
 def test_streaming_ppm_equals_the_in_memory_ppm():
