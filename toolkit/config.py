@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from toolkit.errors import InputError
+from toolkit.run_folder import SweepManifest
 
 # every section a config may hold, with its defaults (the paper's settings, spec §4-§5)
 DEFAULTS: dict[str, dict[str, Any]] = {
@@ -313,7 +314,7 @@ def resolve_paths(sections: dict, results_dir: Path, task: str) -> dict:
     data["path"] = (
         str(Path(data["path"]).resolve())
         if data["path"]
-        else str(results_dir / "data" / f"{task}.h5")
+        else str(SweepManifest(results_dir).data_dir / f"{task}.h5")
     )
     if data["generate"].get("pfm"):
         data["generate"]["pfm"] = str(Path(data["generate"]["pfm"]).resolve())
@@ -321,7 +322,7 @@ def resolve_paths(sections: dict, results_dir: Path, task: str) -> dict:
     tomtom["target"] = (
         str(Path(tomtom["target"]).resolve())
         if tomtom["target"]
-        else str(results_dir / "data" / "JASPAR2016_CORE_vertebrates.meme")
+        else str(SweepManifest(results_dir).data_dir / "JASPAR2016_CORE_vertebrates.meme")
     )
     if sections["match"]["ground_truth"]:
         sections["match"]["ground_truth"] = str(Path(sections["match"]["ground_truth"]).resolve())

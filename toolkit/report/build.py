@@ -47,6 +47,7 @@ from toolkit.report.paper import paper_values
 from toolkit.report.reproduction import reproduction_check
 from toolkit.report.tables import finished_runs, paper_tables
 from toolkit.report.ttests import ttests
+from toolkit.run_folder import SWEEP
 
 log = logging.getLogger(__name__)
 _RUN_COLUMNS = [
@@ -415,7 +416,7 @@ def _problems(sweeps: list[Sweep], rows: pd.DataFrame) -> pd.DataFrame:
     by_key = {(r.sweep_dir, r.run): r for r in rows.itertuples()}
     for sweep in sweeps:
         out += [
-            {"sweep": sweep.rel, "run": "sweep.json", "state": "unreadable", "detail": p}
+            {"sweep": sweep.rel, "run": SWEEP, "state": "unreadable", "detail": p}
             for p in sweep.problems
         ]
         for name, error in sorted(sweep.errors.items()):
