@@ -327,7 +327,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     if launched():  # one rank of horovodrun or of a multi-task Slurm step: all ranks train
         return _run_on_ranks(config, results)
-    outcome = sweep(config, results, executor=args.executor, progress=not args.no_progress)
+    outcome = sweep(
+        config, results, executor=args.executor, progress=not args.no_progress, checked=True
+    )
     written = summary(results)
     print(
         f"{config.name}: {len(outcome.done)} run(s) done now, {len(outcome.skipped)} already "
@@ -403,7 +405,7 @@ def _cmd_submit(args: argparse.Namespace) -> int:
             print(dry_run_script(profile, config.name, results, min(n_elements, 1000), todo))
         return 0
     validate_for_cluster(profile, args.cluster)  # impossible requests fail before any compute
-    prepare_sweep(config, specs, todo, results)
+    prepare_sweep(config, specs, todo, results, checked=True)
     return _submit_and_report(specs, todo, results, config.name, args.cluster, profile, args)
 
 

@@ -63,22 +63,39 @@ def plan(specs: list[RunSpec], results_dir: str | Path) -> tuple[list[RunSpec], 
 
 
 def prepare_sweep(
-    config: SweepConfig, specs: list[RunSpec], todo: list[RunSpec], results_dir: str | Path
+    config: SweepConfig,
+    specs: list[RunSpec],
+    todo: list[RunSpec],
+    results_dir: str | Path,
+    checked: bool = False,
 ) -> None:
-    """Shared inputs, a full check of the data set, then ``sweep.json``.
+    """Every input checked, shared inputs made (and a generated data set checked), then
+    ``sweep.json``.
 
     Bad input stops here, before any run folder is made or any model trained.
+
+    Parameters
+    ----------
+    checked : bool
+        The caller already ran :func:`toolkit.check_inputs.check_inputs` on this config
+        (the command line does, to print what it checked): do not read the inputs twice.
     """
+    from toolkit.check_inputs import check_inputs
     from toolkit.data import load
     from toolkit.steps import DATA_CHECKS, LOADER_TASK, resolve
     from toolkit.steps.prepare import prepare
 
+    if not checked:
+        check_inputs(config, results_dir)
     if todo:
+        data = Path(todo[0].data["path"])
+        generated = not data.exists()
         prepare(todo[0])
-        if config.task in DATA_CHECKS:  # too large to load: its layout is checked instead
-            resolve(DATA_CHECKS[config.task])(todo[0].data["path"])
-        else:
-            load(todo[0].data["path"], task=LOADER_TASK[config.task])
+        if generated:  # an existing data set was checked by check_inputs; a new one now
+            if config.task in DATA_CHECKS:
+                resolve(DATA_CHECKS[config.task])(data)
+            else:
+                load(data, task=LOADER_TASK[config.task])
     SweepManifest(Path(results_dir)).write(config.source, config.name, config.task, specs)
 
 
@@ -135,6 +152,7 @@ def sweep(
     results_dir: str | Path,
     executor: str = "local",
     progress: bool = True,
+    checked: bool = False,
 ) -> SweepOutcome:
     """Run every spec of ``config`` that has no complete record yet, in this process.
 
@@ -148,6 +166,8 @@ def sweep(
         See the module docstring.
     progress : bool
         Progress bars over runs and epochs.
+    checked : bool
+        The inputs were already checked (:func:`prepare_sweep`).
 
     Returns
     -------
@@ -161,7 +181,7 @@ def sweep(
     specs = config.run_specs(results_dir)
     todo, done = plan(specs, results_dir)
     outcome = SweepOutcome(skipped=done)
-    prepare_sweep(config, specs, todo, results_dir)
+    prepare_sweep(config, specs, todo, results_dir, checked=checked)
     if not todo:
         log.info("all %d runs of %s are done", len(specs), config.name)
     for spec in tqdm(todo, desc=f"{config.name} runs", unit="run", disable=not progress):

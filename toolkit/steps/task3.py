@@ -86,16 +86,11 @@ def task3(spec: RunSpec, run_dir: str | Path, progress: bool = True) -> dict:
     from toolkit.steps.record import Clock, data_section, record
 
     run, clock = RunFolder(Path(run_dir)), Clock()
+    # the section was checked when the config was read, its indices against the data by
+    # toolkit.check_inputs before any run started
     attr = TASK_SECTIONS[spec.task]["attribution"] | spec.extra.get("attribution", {})
-    check_config({"attribution": attr}, spec.name)
     with clock.lap("load"):
         data = load(spec.data["path"], task=LOADER_TASK[spec.task])
-    if not attr["class_index"] < data.y_test.shape[1]:
-        raise InputError(
-            spec.data["path"],
-            "attribution.class_index",
-            f"the data set has {data.y_test.shape[1]} label column(s)",
-        )
     fitted = fit(spec, data, run, progress)
     with clock.lap("attribution"):
         result = attribution_analysis(

@@ -24,7 +24,6 @@ from pathlib import Path
 import numpy as np
 
 from toolkit.config import RunSpec
-from toolkit.errors import InputError
 from toolkit.run_folder import RunFolder
 
 
@@ -49,7 +48,6 @@ def task56(spec: RunSpec, run_dir: str | Path, progress: bool = True) -> dict:
     sal, rc = extra["saliency"], extra["augment"]["reverse_complement"]
     with clock.lap("load"):
         data = load(spec.data["path"], task=LOADER_TASK[spec.task], reverse_complement=rc)
-    _check_saliency_options(sal, data.y_test.shape[1])
     fitted = fit(spec, data, run, progress)
     with clock.lap("filters_tomtom"):
         filters = filter_analysis(*model_ppms(fitted.model, data.x_test, spec), spec, run)
@@ -76,21 +74,3 @@ def task56(spec: RunSpec, run_dir: str | Path, progress: bool = True) -> dict:
         "saliency": saliency,
     }
     return record(spec, run, clock, fitted, files=files, **sections)
-
-
-def _check_saliency_options(sal: dict, n_classes: int) -> None:
-    if sal["n_sequences"] < 1 or sal["batch_size"] < 1:
-        raise InputError(None, "saliency", "n_sequences and batch_size must be >= 1")
-    if not 0 <= sal["class_index"] < n_classes:
-        raise InputError(None, "saliency.class_index", f"expected 0..{n_classes - 1}")
-    if not 0 <= sal["plot_start"] < sal["plot_end"]:
-        raise InputError(None, "saliency.plot_start", "expected 0 <= plot_start < plot_end")
-    bad = [
-        i for i in sal["plot_indices"] if not isinstance(i, int) or not 0 <= i < sal["n_sequences"]
-    ]
-    if bad:
-        raise InputError(
-            None,
-            "saliency.plot_indices",
-            f"{bad} are not indices into the first {sal['n_sequences']} positives",
-        )
