@@ -2,10 +2,13 @@
 
 Usage: .venv/bin/python bench/bench_attribution.py [--n 500] [--baseline-n 500] [--weights W]
 
-- ISM: the original's loop (``explain.mutagenesis``: per sequence one ``model.predict`` of the
-  wild type and one of its 4 L mutants) against ``toolkit.attribution.mutagenesis`` with
-  ``local=False`` (all 3 L mutants of many sequences per compiled call) and with the default
-  local recomputation;
+- ISM, four ways on the same sequences: the seed's loop (``explain.mutagenesis``: per sequence
+  one ``model.predict`` of the wild type and one of its 4 L mutants), and
+  ``toolkit.attribution.mutagenesis`` unbatched (``batch_size=3 L``: the 3 L mutants of one
+  sequence per compiled call) and batched (default ``batch_size=4096``: several sequences per
+  call), each with whole mutants (``local=False``) and with the local recomputation (default).
+  So the local path is measured both against the seed's loop and against its own unbatched
+  variant (one sequence per call, same mutants): batching and locality separately;
 - DeepSHAP: one ``shap.DeepExplainer`` per sequence (its 10 shuffled copies as background,
   the original's ``explain.deepshap``) against ``toolkit.attribution.deepshap`` (one
   explainer, many sequences per call), on the same references;
@@ -112,20 +115,31 @@ def main() -> None:
     results: dict = {"n": len(x), "baseline_n": baseline_n}
 
     # ISM ------------------------------------------------------------------------------
-    mutagenesis(model, x[:2])  # trace the compiled functions once (both paths)
-    mutagenesis(model, x[:2], local=False)
+    one = 3 * x.shape[1]  # batch_size of one sequence's mutants: one sequence per call
+    for local_ in (True, False):  # trace the compiled functions once (every path)
+        mutagenesis(model, x[:2], local=local_)
+        mutagenesis(model, x[:2], local=local_, batch_size=one)
     local, t_local = _timed(lambda: mutagenesis(model, x))
     full, t_full = _timed(lambda: mutagenesis(model, x, local=False))
+    local1, t_local1 = _timed(lambda: mutagenesis(model, x, batch_size=one))
+    full1, t_full1 = _timed(lambda: mutagenesis(model, x, local=False, batch_size=one))
     original, t_orig = _timed(lambda: _ism_original(model, x[:baseline_n]))
     t_orig_all = t_orig * len(x) / baseline_n
     results["ism"] = {
         "original_s": t_orig_all,
+        "unbatched_full_s": t_full1,
+        "unbatched_local_s": t_local1,
         "batched_full_s": t_full,
         "batched_local_s": t_local,
         "speedup_local": t_orig_all / t_local,
         "speedup_full": t_orig_all / t_full,
+        "speedup_local_vs_unbatched_local": t_local1 / t_local,
+        "speedup_unbatched_local": t_orig_all / t_local1,
         "max_abs_diff_local_vs_original": float(np.abs(local[:baseline_n] - original).max()),
         "max_abs_diff_local_vs_full": float(np.abs(local - full).max()),
+        "max_abs_diff_unbatched_vs_batched": float(
+            max(np.abs(local1 - local).max(), np.abs(full1 - full).max())
+        ),
         "max_abs_value": float(np.abs(full).max()),
     }
 
@@ -150,11 +164,17 @@ def main() -> None:
 
     ism, shp, sal = results["ism"], results["deepshap"], results["saliency"]
     scale = f"(of {baseline_n}, scaled to {len(x)})" if baseline_n < len(x) else ""
-    print(f"ISM original loop {scale}: {ism['original_s']:.1f} s")
+    print(f"ISM seed's loop {scale}: {ism['original_s']:.1f} s")
+    print(
+        f"ISM unbatched (one sequence per call), whole mutants: {ism['unbatched_full_s']:.1f} s; "
+        f"local: {ism['unbatched_local_s']:.1f} s ({ism['speedup_unbatched_local']:.1f}x vs the "
+        "seed's loop)"
+    )
     print(f"ISM batched, whole mutants: {ism['batched_full_s']:.1f} s ({ism['speedup_full']:.1f}x)")
     print(
         f"ISM batched, local recomputation: {ism['batched_local_s']:.1f} s "
-        f"({ism['speedup_local']:.1f}x); max |diff| vs original "
+        f"({ism['speedup_local']:.1f}x vs the seed's loop, "
+        f"{ism['speedup_local_vs_unbatched_local']:.1f}x vs unbatched local); max |diff| vs original "
         f"{ism['max_abs_diff_local_vs_original']:.2e}, vs whole mutants "
         f"{ism['max_abs_diff_local_vs_full']:.2e} (max |value| {ism['max_abs_value']:.2e})"
     )
@@ -164,6 +184,7 @@ def main() -> None:
         f"{shp['max_abs_diff']:.2e} (max |value| {shp['max_abs_value']:.2e})"
     )
     print(f"saliency: {sal['seconds']:.2f} s, {sal['sequences_per_s']:.0f} sequences/s")
+    print(f"ISM max |diff| unbatched vs batched: {ism['max_abs_diff_unbatched_vs_batched']:.2e}")
     assert ism["max_abs_diff_local_vs_original"] <= 1e-5 and shp["max_abs_diff"] <= 1e-5
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")

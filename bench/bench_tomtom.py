@@ -1,17 +1,22 @@
-"""Benchmark: embedded Tomtom (lite, memelite) against the MEME 5.4.1 binary.
+"""Benchmark: embedded Tomtom (lite, memelite + numba) against the MEME 5.4.1 binary.
 
     .venv/bin/python bench/bench_tomtom.py [--targets JASPAR.meme] [--queries 32]
+        [--repeat 3] [--threads 1 2] [--skip-cold] [--json out.json]
 
 Queries are filter-like PPMs (as in the paper's first-layer filters: widths 6-20, means of
 sampled one-hot sites from truncated JASPAR motifs, plus some random motifs), compared with
 ``tomtom -dist ed -min-overlap 1 -evalue -thresh 0.1`` against JASPAR CORE 2016
-vertebrates (518 motifs). Timings:
+vertebrates (518 motifs; without ``--targets`` the paper's file from
+``$EXPACT_REFERENCE_DATA`` or ``../shared/reference_data``, else the same release written
+from pyjaspar). The MEME binary is single-threaded; memelite runs on numba threads, so the
+lite figures are measured once per thread count in ``--threads`` (default: 1 and all CPUs),
+each in fresh processes with ``NUMBA_NUM_THREADS`` set before numba loads, and labelled:
 
-* lite, cold: a fresh Python process with an empty ``NUMBA_CACHE_DIR`` in a temp folder
-  (numba compiles memelite); reported for the call and for the whole process;
-* lite, warm process: a fresh process reusing that now-filled cache (what a batch job sees
-  after ``python -m toolkit.tomtom.warmup``);
-* lite, warm call: a repeated call inside one process (median of ``--repeat``);
+* lite, cold (once, all threads): a fresh process with an empty ``NUMBA_CACHE_DIR`` (numba
+  compiles memelite); the call and the whole process;
+* lite, fresh process per thread count: the first call (loads the compiled kernels from the
+  warm cache, what a batch job sees after ``python -m toolkit.tomtom.warmup``), the whole
+  process, and the median of ``--repeat`` further calls in that process;
 * meme: ``toolkit.tomtom.tomtom(backend="meme")`` (binary start-up included), first call
   and median of ``--repeat``.
 """
@@ -35,17 +40,33 @@ sys.path.insert(0, str(REPO))
 
 from toolkit.meme_io import read_meme, write_meme  # noqa: E402
 
-DEFAULT_TARGETS = REPO / ".." / "shared" / "reference_data" / "JASPAR_CORE_2016_vertebrates.meme"
+JASPAR_NAME = "JASPAR_CORE_2016_vertebrates.meme"
 
 _CHILD = """
-import json, sys, time
+import json, statistics, sys, time
 t0 = time.perf_counter()
 from toolkit.tomtom import tomtom
 t1 = time.perf_counter()
 df = tomtom(sys.argv[1], sys.argv[2], backend="lite")
 t2 = time.perf_counter()
-print(json.dumps({"import_s": t1 - t0, "call_s": t2 - t1, "rows": len(df)}))
+times = []
+for _ in range(int(sys.argv[3])):
+    t = time.perf_counter()
+    tomtom(sys.argv[1], sys.argv[2], backend="lite")
+    times.append(time.perf_counter() - t)
+import numba
+print(json.dumps({"import_s": t1 - t0, "call_s": t2 - t1, "rows": len(df),
+                  "threads": numba.get_num_threads(),
+                  "repeat_median_s": statistics.median(times) if times else None}))
 """
+
+
+def default_targets(folder: Path) -> Path:
+    """The paper's JASPAR 2016 MEME file, or the same release written from pyjaspar."""
+    sys.path.insert(0, str(REPO / "bench"))
+    from reference import reference_folder
+
+    return reference_folder(folder) / JASPAR_NAME
 
 
 def filter_like_queries(targets: dict[str, np.ndarray], n: int, seed: int = 1) -> dict:
@@ -68,11 +89,17 @@ def filter_like_queries(targets: dict[str, np.ndarray], n: int, seed: int = 1) -
     return out
 
 
-def child_process(queries: Path, targets: Path, cache: Path) -> dict:
-    env = dict(os.environ, NUMBA_CACHE_DIR=str(cache), PYTHONPATH=str(REPO))
+def child_process(
+    queries: Path, targets: Path, threads: int, repeat: int = 0, cache: Path | None = None
+) -> dict:
+    """Lite Tomtom in a fresh process with ``threads`` numba threads (set before numba loads);
+    ``cache``: an own ``NUMBA_CACHE_DIR`` (empty: a cold compile), else the warm default."""
+    env = dict(os.environ, NUMBA_NUM_THREADS=str(threads), PYTHONPATH=str(REPO))
+    if cache is not None:
+        env["NUMBA_CACHE_DIR"] = str(cache)
     t0 = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, "-c", _CHILD, str(queries), str(targets)],
+        [sys.executable, "-c", _CHILD, str(queries), str(targets), str(repeat)],
         env=env,
         capture_output=True,
         text=True,
@@ -85,68 +112,78 @@ def child_process(queries: Path, targets: Path, cache: Path) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--targets", type=Path, default=DEFAULT_TARGETS)
+    ap.add_argument("--targets", type=Path, default=None)
     ap.add_argument("--queries", type=int, default=32)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument(
+        "--threads",
+        type=int,
+        nargs="+",
+        default=sorted({1, os.cpu_count() or 1}),
+        help="numba thread counts for lite (default: 1 and all CPUs)",
+    )
     ap.add_argument("--skip-cold", action="store_true", help="skip the ~1 min cold compile")
+    ap.add_argument("--json", type=Path, default=None, help="also write the results here")
     args = ap.parse_args()
 
     from toolkit.tomtom import tomtom, tomtom_version
 
-    targets = read_meme(args.targets)
-    print(
-        f"targets: {args.targets.name} ({len(targets)} motifs); queries: {args.queries} "
-        f"filter-like; cpus: {os.cpu_count()}"
-    )
+    cpus = os.cpu_count() or 1
     with tempfile.TemporaryDirectory(prefix="bench-tomtom-") as tmp:
+        target_file = args.targets or default_targets(Path(tmp) / "reference")
+        targets = read_meme(target_file)
+        print(
+            f"targets: {target_file} ({len(targets)} motifs); queries: {args.queries} "
+            f"filter-like; cpus: {cpus}; load average: {os.getloadavg()[0]:.2f}"
+        )
         qfile = write_meme(Path(tmp) / "queries.meme", filter_like_queries(targets, args.queries))
-        cache = Path(tmp) / "numba-cache"
-        cache.mkdir()
         res: dict[str, float] = {}
         if not args.skip_cold:
-            cold = child_process(qfile, args.targets, cache)
-            res["lite cold call"] = cold["call_s"]
-            res["lite cold process"] = cold["process_s"]
-        else:
-            child_process(qfile, args.targets, cache)
-        warm = child_process(qfile, args.targets, cache)
-        res["lite warm-cache call"] = warm["call_s"]
-        res["lite warm-cache process"] = warm["process_s"]
+            cache = Path(tmp) / "numba-cache"
+            cache.mkdir()
+            cold = child_process(qfile, target_file, cpus, cache=cache)
+            res[f"lite cold call ({cold['threads']} threads)"] = cold["call_s"]
+            res[f"lite cold process ({cold['threads']} threads)"] = cold["process_s"]
+        child_process(qfile, target_file, cpus)  # make sure the default cache is warm
+        warm_calls = {}
+        for threads in args.threads:
+            warm = child_process(qfile, target_file, threads, repeat=args.repeat)
+            assert warm["threads"] == threads, warm
+            label = f"{threads} numba thread{'s' if threads > 1 else ''}"
+            res[f"lite first call, fresh process ({label})"] = warm["call_s"]
+            res[f"lite whole process ({label})"] = warm["process_s"]
+            res[f"lite repeated call, median ({label})"] = warm["repeat_median_s"]
+            warm_calls[threads] = warm
 
-        tomtom(qfile, args.targets, backend="lite")  # compile/load in this process
-        lite_times = []
+        lite = tomtom(qfile, target_file, backend="lite")  # the table, for the match counts
+        meme_times = []
         for _ in range(args.repeat):
             t0 = time.perf_counter()
-            lite = tomtom(qfile, args.targets, backend="lite")
-            lite_times.append(time.perf_counter() - t0)
-        res["lite warm call (median)"] = statistics.median(lite_times)
+            meme = tomtom(qfile, target_file, backend="meme")
+            meme_times.append(time.perf_counter() - t0)
+        res["meme first call (1 thread)"] = meme_times[0]
+        res["meme call, median (1 thread)"] = statistics.median(meme_times)
 
-        try:
-            meme_times = []
-            for _ in range(args.repeat):
-                t0 = time.perf_counter()
-                meme = tomtom(qfile, args.targets, backend="meme")
-                meme_times.append(time.perf_counter() - t0)
-            res["meme first call"] = meme_times[0]
-            res["meme call (median)"] = statistics.median(meme_times)
-            meme_version = tomtom_version("meme")
-        except FileNotFoundError as exc:
-            print(f"meme back-end skipped: {exc}")
-            meme = None
-            meme_version = "absent"
-
-    print(f"lite: {tomtom_version('lite')}; meme: {meme_version}")
+    print(f"lite: {tomtom_version('lite')}; meme: {tomtom_version('meme')}")
     for key, value in res.items():
-        print(f"{key:28s} {value:8.3f} s")
-    if meme is not None:
-        base = res["meme call (median)"]
-        for key in [k for k in res if k.startswith("lite")]:
-            print(f"ratio meme median / {key:28s} {base / res[key]:8.1f}x")
-        pairs = set(zip(meme.Query_ID, meme.Target_ID, strict=True))
-        lpairs = set(zip(lite.Query_ID, lite.Target_ID, strict=True))
-        print(
-            f"matches (E <= 0.1): meme {len(pairs)}, lite {len(lpairs)}, "
-            f"common {len(pairs & lpairs)}"
+        print(f"{key:52s} {value:8.3f} s")
+    base = res["meme call, median (1 thread)"]
+    ratios = {}
+    for threads in args.threads:
+        label = f"{threads} numba thread{'s' if threads > 1 else ''}"
+        for kind in ("first call, fresh process", "repeated call, median"):
+            key = f"lite {kind} ({label})"
+            ratios[f"meme median / {key}"] = base / res[key]
+    for key, value in ratios.items():
+        print(f"{key:68s} {value:6.1f}x")
+    pairs = set(zip(meme.Query_ID, meme.Target_ID, strict=True))
+    lpairs = set(zip(lite.Query_ID, lite.Target_ID, strict=True))
+    print(
+        f"matches (E <= 0.1): meme {len(pairs)}, lite {len(lpairs)}, common {len(pairs & lpairs)}"
+    )
+    if args.json:
+        args.json.write_text(
+            json.dumps({"seconds": res, "ratios": ratios, "cpus": cpus}, indent=2) + "\n"
         )
 
 
