@@ -170,7 +170,17 @@ def pytest_collection_modifyitems(config, items):
 def pytest_runtest_makereport(item, call):
     """Under EXPACT_FORBID_SKIPS=1 (jobs/test.sh) a skipped test is a failure."""
     outcome = yield
-    report = outcome.get_result()
+    _forbid_skip(outcome.get_result())
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector):
+    """The same for a whole module skipped at collection (``allow_module_level``)."""
+    outcome = yield
+    _forbid_skip(outcome.get_result())
+
+
+def _forbid_skip(report) -> None:
     if not (report.skipped and _env("EXPACT_FORBID_SKIPS")) or hasattr(report, "wasxfail"):
         return
     longrepr = report.longrepr
