@@ -65,31 +65,37 @@ def check_inputs(
 
     results_dir = Path(results_dir).resolve()
     sections = resolve_paths(config.sections, results_dir, config.task)
-    n_runs = len(config.models) * len(config.activations) * config.trials
+    n_variants = max(len(config.variants), 1)
+    n_runs = len(config.models) * len(config.activations) * config.trials * n_variants
     checked = [
         f"config {config.source}: {config.task}, {n_runs} run(s) "
         f"({len(config.models)} model(s) x {len(config.activations)} activation(s) x "
-        f"{config.trials} trial(s))"
+        f"{config.trials} trial(s)" + (f" x {n_variants} variant(s))" if config.variants else ")")
     ]
     if profile is not None:
         checked.append(_check_profile(profile))
 
-    target_ids = None
-    target = Path(sections["tomtom"]["target"])
-    if config.sections["tomtom"]["target"] is not None or target.is_file():
-        target_ids, line = _check_target(target)
-        checked.append(line)
-    else:
-        checked.append(
-            f"Tomtom target: JASPAR 2016 CORE vertebrates from pyjaspar, written to {target} "
-            "before the first run"
-        )
-
     # the ground truth is read by the steps that score matches (Task 1's, also Task 2's)
     uses_ground_truth = RUN_STEPS[config.task] == RUN_STEPS["task1"]
-    ground_truth = sections["match"]["ground_truth"]
-    if ground_truth is not None or uses_ground_truth:
-        checked.append(_check_ground_truth(ground_truth, target_ids, target))
+    seen: set[tuple] = set()
+    for given in [config.sections] + [v[1] for v in config.variants]:  # `vary` may change them
+        resolved = resolve_paths(given, results_dir, config.task)
+        target = Path(resolved["tomtom"]["target"])
+        ground_truth = resolved["match"]["ground_truth"]
+        if (target, ground_truth) in seen:
+            continue
+        seen.add((target, ground_truth))
+        target_ids = None
+        if given["tomtom"]["target"] is not None or target.is_file():
+            target_ids, line = _check_target(target)
+            checked.append(line)
+        else:
+            checked.append(
+                f"Tomtom target: JASPAR 2016 CORE vertebrates from pyjaspar, written to {target} "
+                "before the first run"
+            )
+        if ground_truth is not None or uses_ground_truth:
+            checked.append(_check_ground_truth(ground_truth, target_ids, target))
 
     data = Path(sections["data"]["path"])
     generate = sections["data"]["generate"]

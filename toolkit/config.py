@@ -1,7 +1,7 @@
 """Sweep configs (YAML) and the run specs they expand into.
 
-A config names a task, a grid (models x activations x trials) and the parameters of each
-step. :func:`load_config` validates everything a run will need before any compute is spent;
+A config names a task, a grid (models x activations x trials, optionally x the values of
+``vary``) and the parameters of each step. :func:`load_config` validates everything a run will need before any compute is spent;
 :meth:`SweepConfig.run_specs` expands the grid into :class:`RunSpec` objects whose ids are
 derived from their content, so the same config always maps to the same runs and records.
 """
@@ -47,7 +47,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "reproduce_index0_bug": False,
     },
 }
-TOP_LEVEL = {"task", "name", "models", "activations", "trials", "seed", *DEFAULTS}
+TOP_LEVEL = {"task", "name", "models", "activations", "trials", "seed", "model", "vary", *DEFAULTS}
 
 
 @dataclass(frozen=True)
@@ -66,18 +66,24 @@ class RunSpec:
     tomtom: dict = field(default_factory=dict)
     match: dict = field(default_factory=dict)
     extra: dict = field(default_factory=dict)  # task-specific sections (steps.TASK_SECTIONS)
+    model_options: dict = field(default_factory=dict)  # non-default `model` options
+    variant: str = ""  # label of the `vary` values of this run ('' without `vary`)
 
     @property
     def name(self) -> str:
-        """Readable name, as the paper's result files: ``{model}_{activation}_{trial}``."""
-        return f"{self.model}_{self.activation.replace(':', '-')}_{self.trial}"
+        """Readable name, as the paper's result files: ``{model}_{activation}_{trial}``
+        (``{model}_{activation}_{variant}_{trial}`` in a sweep with ``vary``)."""
+        middle = f"_{self.variant}" if self.variant else ""
+        return f"{self.model}_{self.activation.replace(':', '-')}{middle}_{self.trial}"
 
     @property
     def spec_hash(self) -> str:
         """Hash of the spec's content: a record made from another spec is not this run's."""
         values = asdict(self)
-        if not values["extra"]:  # specs without task sections keep their earlier hashes
-            del values["extra"]
+        # fields added later are left out while empty: earlier specs keep their hashes
+        for key in ("extra", "model_options", "variant"):
+            if not values[key]:
+                del values[key]
         blob = json.dumps(values, sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
@@ -104,6 +110,9 @@ class SweepConfig:
     sections: dict[str, dict]
     source: str = "config"
     extra: dict[str, dict] = field(default_factory=dict)  # the task's own sections
+    model_options: dict = field(default_factory=dict)  # non-default `model` options
+    # one (label, sections, model options) per combination of `vary` values; empty without
+    variants: list[tuple[str, dict, dict]] = field(default_factory=list)
 
     def run_specs(self, results_dir: str | Path) -> list[RunSpec]:
         """Expand the grid into run specs (model-major, then activation, then trial).
@@ -113,7 +122,11 @@ class SweepConfig:
         (model, activation) cell starts from the same seed, a paired design.
         """
         results_dir = Path(results_dir).resolve()
-        sections = resolve_paths(self.sections, results_dir, self.task)
+        variants = self.variants or [("", self.sections, self.model_options)]
+        resolved = [
+            (label, resolve_paths(sections, results_dir, self.task), options)
+            for label, sections, options in variants
+        ]
         return [
             RunSpec(
                 task=self.task,
@@ -124,8 +137,11 @@ class SweepConfig:
                 seed=self.seed + trial,
                 **copy.deepcopy(sections),
                 extra=copy.deepcopy(self.extra),
+                model_options=copy.deepcopy(options),
+                variant=label,
             )
             for model in self.models
+            for label, sections, options in resolved
             for activation in self.activations
             for trial in range(self.trials)
         ]
@@ -167,7 +183,79 @@ def load_config(path: str | Path, overrides: dict | None = None) -> SweepConfig:
 
 
 def parse_config(raw: dict, source: str = "config", default_name: str = "sweep") -> SweepConfig:
-    """Validate a config mapping (see :func:`load_config`)."""
+    """Validate a config mapping (see :func:`load_config`).
+
+    ``vary`` maps ``section.key`` (``model.*``, ``train.*``, ``filters.*``, ``tomtom.*``,
+    ``match.*``) to a list of values; every combination is a variant of the grid, checked
+    here as a config of its own, and labelled ``{key}-{value}`` (``first_layer_`` dropped
+    from the key) in its runs' names.
+    """
+    vary = raw.get("vary")
+    if vary is None:
+        return _parse_one(raw, source, default_name)
+    base = _parse_one({k: v for k, v in raw.items() if k != "vary"}, source, default_name)
+    base.variants = [
+        (label, variant.sections, variant.model_options)
+        for label, over in _vary_combinations(vary, source)
+        for variant in [_parse_one(_merge(raw, over) | {"vary": None}, source, default_name)]
+    ]
+    return base
+
+
+_VARIABLE_SECTIONS = ("model", "train", "filters", "tomtom", "match")
+
+
+def _vary_combinations(vary: Any, source: str) -> list[tuple[str, dict]]:
+    """``[(label, overrides)]``, one per combination of the ``vary`` values."""
+    import itertools
+
+    if not isinstance(vary, dict) or not vary:
+        raise InputError(source, "vary", "expected a mapping of section.key -> list of values")
+    axes = []
+    for key, values in vary.items():
+        section, _, name = str(key).partition(".")
+        if section not in _VARIABLE_SECTIONS or not name:
+            raise InputError(
+                source,
+                f"vary.{key}",
+                f"expected a key <section>.<key> of the sections {list(_VARIABLE_SECTIONS)}",
+            )
+        if not isinstance(values, list) or not values:
+            raise InputError(source, f"vary.{key}", f"expected a non-empty list, got {values!r}")
+        short = name.removeprefix("first_layer_")
+        labels = [f"{short}-{_label_value(key, v)}" for v in values]
+        if len(set(labels)) != len(labels):
+            raise InputError(source, f"vary.{key}", f"values repeated in {values}")
+        axes.append(
+            [(label, {section: {name: v}}) for label, v in zip(labels, values, strict=True)]
+        )
+    combos = []
+    for combo in itertools.product(*axes):
+        over: dict = {}
+        for _, part in combo:
+            over = _merge(over, part)
+        combos.append(("_".join(label for label, _ in combo).replace(":", "-"), over))
+    return combos
+
+
+def _label_value(key: str, value: Any) -> str:
+    """A value as it appears in run names (canonical, so equal values name equal runs)."""
+    from toolkit.names import canonical_initializer, format_value
+
+    if key == "model.first_layer_initializer" and isinstance(value, str):
+        try:
+            return canonical_initializer(value)
+        except InputError:
+            pass  # the variant's own parse names the bad value
+    if isinstance(value, float):
+        return format_value(value)
+    return str(value).lower()
+
+
+def _parse_one(raw: dict, source: str, default_name: str) -> SweepConfig:
+    """One config without ``vary`` (see :func:`parse_config`)."""
+    from toolkit.model_options import model_options
+
     # names and checks from TF-free modules: a config validates in well under a second
     from toolkit.names import canonical_activation, canonical_model_name
     from toolkit.sections import check_sections
@@ -261,6 +349,7 @@ def parse_config(raw: dict, source: str = "config", default_name: str = "sweep")
     if pfm is not None and not Path(pfm).exists():
         raise InputError(source, "data.generate.pfm", f"file {pfm} does not exist")
     return SweepConfig(
+        model_options=model_options(raw.get("model"), source),
         task=task,
         name=sweep_name or default_name,
         models=models,

@@ -116,6 +116,7 @@ def build_model(
     first_layer_initializer: str | keras.initializers.Initializer | None = None,
     first_layer_batchnorm: bool = True,
     first_layer_l2: float | None = None,
+    first_layer_filters: int | None = None,
     **kw: Any,
 ) -> keras.Model:
     """Build an uncompiled model of the zoo by name.
@@ -142,6 +143,9 @@ def build_model(
         First-conv kernel L2 strength (0 for none). None means the model's default: 1e-6, or
         for the log variants 0.1 when ``l2_norm`` (default True) else none. Giving it
         together with ``l2_norm`` is an error.
+    first_layer_filters : int or None
+        Number of first-layer filters; None keeps the model's (ResidualBind's residual block
+        adds its input, so it takes only its own 24).
     **kw
         Model-specific options: ``multiplier`` (int; cnn-2, cnn-50, cnn-deep) overrides the
         width multiplier; ``l2_norm`` (bool; cnn-deep-log, cnn-dist-log) picks the
@@ -187,7 +191,16 @@ def build_model(
         if not (math.isfinite(first_layer_l2) and first_layer_l2 >= 0):
             raise InputError(None, "first_layer_l2", f"must be >= 0, got {first_layer_l2!r}")
         l2 = float(first_layer_l2)
+    if first_layer_filters is not None:
+        first_layer_filters = _positive_int(first_layer_filters, "first_layer_filters")
+        if model == "residualbind" and first_layer_filters != 24:
+            raise InputError(
+                None,
+                "first_layer_filters",
+                "residualbind's residual block adds the first layer's output: it needs 24",
+            )
     first = FirstLayer(
+        filters=first_layer_filters,
         activation=act,
         # Resolved here so a bad name fails before any layer is built.
         initializer=resolve_initializer(first_layer_initializer),

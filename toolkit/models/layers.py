@@ -219,18 +219,21 @@ class FirstLayer:
         False removes the first BatchNorm (no-BN control).
     l2 : float or None
         Kernel L2 strength; the paper's default is 1e-6, the log variants use 0.1 or none.
+    filters : int or None
+        Number of first-layer filters; None keeps the model's.
     """
 
     activation: str = "relu"
     initializer: Initializer = None
     batchnorm: bool = True
     l2: float | None = DEFAULT_L2
+    filters: int | None = None
 
     def __call__(self, x: tf.Tensor, filters: int, kernel_size: int, dropout: float) -> tf.Tensor:
         """Apply the first conv block (``conv1``, same padding) to ``x`` of shape (N, L, 4)."""
         return conv_layer(
             x,
-            filters,
+            self.filters or filters,
             kernel_size,
             name=FIRST_CONV_LAYER,
             padding="same",

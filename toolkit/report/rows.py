@@ -17,7 +17,7 @@ import json
 import math
 from pathlib import PurePosixPath
 
-ROW_SCHEMA = 1  # bump when the columns or their meaning change: the report cache is then rebuilt
+ROW_SCHEMA = 2  # bump when the columns or their meaning change: the report cache is then rebuilt
 
 COLUMNS: dict[str, str] = {
     "path": "string",  # record path relative to the report's root folder (the cache key)
@@ -31,6 +31,8 @@ COLUMNS: dict[str, str] = {
     "sweep": "string",
     "model": "string",
     "activation": "string",
+    "variant": "string",  # the `vary` label of the run ('' without `vary`)
+    "model_options": "string",  # JSON of the run's non-default `model` options
     "trial": "float64",
     "seed": "float64",
     "spec_hash": "string",
@@ -97,6 +99,8 @@ def _fill(row: dict, record: dict) -> None:
         sweep=spec.get("sweep"),
         model=str(spec["model"]),
         activation=str(spec["activation"]),
+        variant=str(spec.get("variant") or ""),
+        model_options=json.dumps(spec.get("model_options") or {}, sort_keys=True),
         trial=_num(spec.get("trial")),
         seed=_num(record.get("seed", spec.get("seed"))),
         spec_hash=spec.get("spec_hash"),

@@ -110,7 +110,25 @@ def finished_runs(rows: pd.DataFrame, sweep) -> tuple[pd.DataFrame, list[tuple[s
         for run, spec_hash in zip(sub["run"], sub["spec_hash"], strict=True)
     ]
     runs, _ = expand_attribution(sub[~pd.Series(stale, index=sub.index, dtype=bool)])
-    return runs, cell_order(runs, list(sweep.expected.values()))
+    runs = with_variant_in_model(runs)
+    expected = [with_variant_in_model(spec) for spec in sweep.expected.values()]
+    return runs, cell_order(runs, expected)
+
+
+def with_variant_in_model(runs):
+    """A ``vary`` sweep's cells: ``model`` becomes ``model[variant]`` (``base_model`` keeps
+    the zoo name), so every table, figure and logo treats each variant as its own row.
+
+    Takes a DataFrame of rows or one spec dict; returns the same kind.
+    """
+    if isinstance(runs, dict):
+        variant = runs.get("variant") or ""
+        return runs | {"model": f"{runs.get('model')}[{variant}]"} if variant else runs
+    if "variant" not in runs or not (runs["variant"].fillna("") != "").any():
+        return runs
+    variant = runs["variant"].fillna("")
+    labelled = runs["model"] + "[" + variant + "]"
+    return runs.assign(base_model=runs["model"], model=labelled.where(variant != "", runs["model"]))
 
 
 def sweep_tables(rows: pd.DataFrame, sweep) -> list[Table]:

@@ -40,6 +40,29 @@ class Fitted:
     metrics: dict
     timings: dict = field(default_factory=dict)
 
+    def first_layer(self) -> dict:
+        """The first conv block as built (the record's ``model`` section), read off the model
+        itself: filters, kernel width, initializer, L2, whether it has its BatchNorm."""
+        return first_layer_summary(self.model)
+
+
+def first_layer_summary(model) -> dict:
+    """``filters``, ``kernel_size``, ``initializer``, ``l2``, ``batchnorm``, ``parameters``."""
+    from toolkit.models.layers import FIRST_BN_LAYER, FIRST_CONV_LAYER
+
+    conv = model.get_layer(FIRST_CONV_LAYER)
+    init = conv.kernel_initializer
+    regularizer = conv.kernel_regularizer
+    return {
+        "filters": int(conv.filters),
+        "kernel_size": int(conv.kernel_size[0]),
+        "initializer": type(init).__name__
+        + (f"(stddev={init.stddev:g})" if hasattr(init, "stddev") else ""),
+        "l2": float(getattr(regularizer, "l2", 0.0)) if regularizer is not None else 0.0,
+        "batchnorm": any(layer.name == FIRST_BN_LAYER for layer in model.layers),
+        "parameters": int(model.count_params()),
+    }
+
 
 def fit(spec: RunSpec, data, run: RunFolder, progress: bool = True) -> Fitted:
     """Train the spec's model on ``data`` and score it on the test split.
@@ -73,6 +96,7 @@ def fit(spec: RunSpec, data, run: RunFolder, progress: bool = True) -> Fitted:
         activation=spec.activation,
         input_length=data.x_train.shape[1],
         n_outputs=data.y_train.shape[1],
+        **spec.model_options,  # the config's `model` section (toolkit.model_options)
     )
     config = TrainConfig.from_dict(spec.train)
     log.info(

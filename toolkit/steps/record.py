@@ -5,6 +5,7 @@ the Tomtom back-end when the run used one), ``container`` (the Apptainer image a
 None outside one), ``host`` (name, pid), ``slurm`` (job, array task, restart count, tasks),
 ``faults`` (test hooks active in the run; empty in normal use), ``first_layer``,
 ``epochs_run``, ``metrics`` (test ``auroc``/``aupr``), ``metrics_per_class``, ``files``
+(and, for runs trained in one process, ``model_built``: the first conv block as built)
 (relative to the run folder), ``timings_s`` and ``wall_s``; a task adds its own sections
 (``match``, ``attribution``, ``saliency``, ``distributed``, ``data``...).
 """
@@ -94,6 +95,7 @@ def record(
     if fitted is not None:
         history, metrics = fitted.history, fitted.metrics
         timings |= fitted.timings
+        sections = {"model_built": fitted.first_layer()} | sections
         files = {"weights": run.weights.name, "history": run.history.name} | files
     versions = package_versions()
     if tomtom_backend is not None:

@@ -105,7 +105,11 @@ def task4(spec: RunSpec, run_dir: str | Path, progress: bool = True) -> dict:
     tf.keras.backend.clear_session()
     tf.keras.utils.set_random_seed(spec.seed)
     model = build_model(
-        spec.model, activation=spec.activation, input_length=train.length, n_outputs=train.n_targets
+        spec.model,
+        activation=spec.activation,
+        input_length=train.length,
+        n_outputs=train.n_targets,
+        **spec.model_options,
     )
     log.info(
         "rank %d/%d: training %s (seed %d), %d steps/epoch of %d sequences per rank",
