@@ -37,6 +37,7 @@ class TrainConfig:
     min_lr: float = 1e-7
     restore_best_weights: bool = False
     shuffle: bool = True
+    record_gradients: bool = False  # Supp Fig 4: first-layer gradient mean/std per epoch
 
     @classmethod
     def from_dict(cls, values: dict | None, source: str = "config") -> TrainConfig:
@@ -92,7 +93,7 @@ class TrainConfig:
                     "min_lr": "a number >= 0",
                 }[name]
                 raise InputError(source, f"train.{name}", f"expected {expected}, got {value!r}")
-        for name in ("restore_best_weights", "shuffle"):
+        for name in ("restore_best_weights", "shuffle", "record_gradients"):
             value = getattr(self, name)
             if not isinstance(value, bool):
                 raise InputError(source, f"train.{name}", f"expected true or false, got {value!r}")

@@ -84,14 +84,19 @@ def train(
         mode=mode,
     )
     callbacks = [early_stopping, reduce_lr]
-    initial_epoch, state = 0, None
+    if config.record_gradients:  # first: its logs reach early stopping, history, checkpoints
+        from toolkit.training.gradients import gradient_callback
+
+        callbacks.insert(0, gradient_callback(x_train, y_train))
+    initial_epoch, state, resume = 0, None, None
     if checkpoint_dir is not None:
         from toolkit.training.resume import load_state, resume_callback
 
         state = load_state(checkpoint_dir)
         initial_epoch = state["epoch"] if state else 0
         # after early stopping and the LR schedule: it restores their counters
-        callbacks.append(resume_callback(checkpoint_dir, early_stopping, reduce_lr, state))
+        resume = resume_callback(checkpoint_dir, early_stopping, reduce_lr, state)
+        callbacks.append(resume)
     if progress:
         callbacks.append(_EpochBar(config.epochs, config.monitor, initial_epoch))
     callbacks.extend(extra_callbacks or [])
@@ -114,7 +119,7 @@ def train(
             callbacks=callbacks,
             verbose=0,
         )
-        history = callbacks[2].history if checkpoint_dir is not None else fit.history
+        history = resume.history if resume is not None else fit.history
     return {
         key: [float(v) if v is not None and math.isfinite(float(v)) else None for v in values]
         for key, values in history.items()
