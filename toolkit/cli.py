@@ -113,6 +113,24 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.set_defaults(func=_cmd_run)
 
+    analyze = sub.add_parser(
+        "analyze", help="re-analyse finished runs from their saved weights (no retraining)"
+    )
+    analyze.add_argument("results", type=Path, help="the sweep's results folder")
+    analyze.add_argument("analysis", type=Path, help="analysis config (configs/controls/*)")
+    analyze.add_argument(
+        "--cluster",
+        choices=("process", "slurm", "local", "debug"),
+        default="process",
+        help="process (default): one after another in this process, as `expact run`; "
+        "slurm/local/debug: array elements, as `expact submit`",
+    )
+    analyze.add_argument("--profile", default=None, help="cluster profile (as `expact submit`)")
+    analyze.add_argument("--dry-run", action="store_true", help="list the runs; do nothing")
+    analyze.add_argument("--no-progress", action="store_true")
+    _add_wait_arguments(analyze)
+    analyze.set_defaults(func=_cmd_analyze)
+
     summ = sub.add_parser("summarize", help="write the summary TSVs of a results folder")
     summ.add_argument("results", type=Path)
     summ.set_defaults(func=_cmd_summarize)
@@ -362,6 +380,43 @@ def _run_on_ranks(config, results: Path) -> int:
             f"{len(outcome['skipped'])} already done, on {outcome['size']} rank(s)"
         )
     return 0
+
+
+def _cmd_analyze(args: argparse.Namespace) -> int:
+    from toolkit.analysis import analysis_dir, analysis_specs, load_analysis
+    from toolkit.run_folder import SweepManifest
+    from toolkit.sweep import plan
+
+    analysis = load_analysis(args.analysis)
+    specs = analysis_specs(analysis, args.results)
+    out = analysis_dir(args.results.resolve(), analysis["name"])
+    todo, done = plan(specs, out)
+    print(
+        f"{analysis['name']} ({analysis['analysis']} of {args.results}): {len(specs)} run(s), "
+        f"{len(done)} done, {len(todo)} to do, in {out}"
+    )
+    if args.dry_run:
+        for spec in specs:
+            print(f"  {'done' if spec.name in done else 'to do'}  {spec.name}  [{spec.spec_hash}]")
+        return 0
+    SweepManifest(out).write(str(args.analysis), analysis["name"], analysis["analysis"], specs)
+    if args.cluster != "process":
+        from toolkit.cluster.profile import load_profile
+
+        profile = load_profile(args.profile)
+        return _submit_and_report(specs, todo, out, analysis["name"], args.cluster, profile, args)
+    from toolkit.summary import summary
+    from toolkit.sweep import run_planned
+
+    outcome = run_planned(todo, done, out, analysis["name"], progress=not args.no_progress)
+    summary(out)
+    print(
+        f"{analysis['name']}: {len(outcome.done)} run(s) done now, {len(outcome.skipped)} "
+        f"already done, {len(outcome.failed)} failed"
+    )
+    for name in outcome.failed:
+        print(f"  failed: {name} (see {SweepManifest(out).run(name).error})")
+    return 1 if outcome.failed else 0
 
 
 def _cmd_summarize(args: argparse.Namespace) -> int:

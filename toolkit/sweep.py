@@ -173,18 +173,31 @@ def sweep(
     -------
     SweepOutcome
     """
-    from tqdm.auto import tqdm
-
     if executor not in EXECUTORS:
         raise InputError(None, "executor", f"expected one of {EXECUTORS}, got {executor!r}")
     results_dir = Path(results_dir).resolve()
     specs = config.run_specs(results_dir)
     todo, done = plan(specs, results_dir)
-    outcome = SweepOutcome(skipped=done)
     prepare_sweep(config, specs, todo, results_dir, checked=checked)
+    return run_planned(todo, done, results_dir, config.name, executor, progress)
+
+
+def run_planned(
+    todo: list[RunSpec],
+    done: list[str],
+    results_dir: Path,
+    name: str,
+    executor: str = "local",
+    progress: bool = True,
+) -> SweepOutcome:
+    """Execute the planned ``todo`` specs one after another (``sweep``'s loop; also the
+    re-analyses of ``expact analyze``, whose manifest their caller wrote)."""
+    from tqdm.auto import tqdm
+
+    outcome = SweepOutcome(skipped=done)
     if not todo:
-        log.info("all %d runs of %s are done", len(specs), config.name)
-    for spec in tqdm(todo, desc=f"{config.name} runs", unit="run", disable=not progress):
+        log.info("all %d runs of %s are done", len(done), name)
+    for spec in tqdm(todo, desc=f"{name} runs", unit="run", disable=not progress):
         ok = execute(spec, results_dir, progress=progress, raise_errors=executor == "debug")
         (outcome.done if ok else outcome.failed).append(spec.name)
     return outcome

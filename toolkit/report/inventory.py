@@ -45,7 +45,8 @@ def inventory(root: str | Path) -> list[Sweep]:
     Parameters
     ----------
     root : str or Path
-        A sweep's results folder, or a folder whose subfolders are sweeps' results folders.
+        A sweep's results folder (with its re-analyses in ``analyses/*``), or a folder
+        whose subfolders are sweeps' results folders.
 
     Returns
     -------
@@ -55,7 +56,13 @@ def inventory(root: str | Path) -> list[Sweep]:
     """
     root = Path(root)
     if _is_sweep(root):
-        folders = [root]
+        # a sweep's re-analyses (expact analyze) are sweeps of their own inside it
+        analyses = root / "analyses"
+        folders = [root] + (
+            sorted(p for p in analyses.iterdir() if p.is_dir() and _is_sweep(p))
+            if analyses.is_dir()
+            else []
+        )
     else:
         folders = sorted(p for p in root.iterdir() if p.is_dir() and _is_sweep(p))
     return [_scan(folder, root) for folder in folders]

@@ -125,6 +125,15 @@ def resolve(target: str) -> Callable:
     return getattr(importlib.import_module(module), name)
 
 
+# re-analyses of finished runs (toolkit.analysis): kind -> step, same signature as RUN_STEPS;
+# their specs never come from a sweep config, so these are not tasks a config may name
+ANALYSIS_STEPS: dict[str, str] = {
+    "filter_threshold": "toolkit.steps.reanalysis:filter_threshold",
+    "attribution_references": "toolkit.steps.reanalysis:attribution_references",
+    "activations": "toolkit.steps.reanalysis:activations",
+}
+
+
 def run_step(task: str) -> Callable:
-    """The run step of ``task`` (see :data:`RUN_STEPS`)."""
-    return resolve(RUN_STEPS[task])
+    """The run step of ``task`` (see :data:`RUN_STEPS`, :data:`ANALYSIS_STEPS`)."""
+    return resolve(RUN_STEPS.get(task) or ANALYSIS_STEPS[task])

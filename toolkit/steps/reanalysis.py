@@ -1,0 +1,212 @@
+"""Re-analyses of finished runs (:mod:`toolkit.analysis`): reload the weights, never retrain.
+
+Each step has the run-step signature. It reads the source run's ``weights.h5``,
+``history.json`` and ``record.json`` (never writes them), rebuilds its model from the source
+spec (model, activation, ``model`` options), and writes a record of its own in the analysis
+folder. That record carries the source's test metrics and history, and an ``analysis``
+section (kind, parameter, value, source run and its spec hash).
+
+- ``filter_threshold`` (Supp Fig 15): the filter -> PPM -> Tomtom -> match block with another
+  ``filters.threshold``;
+- ``attribution_references`` (Supp Fig 16): IG and DeepSHAP with another number of shuffled
+  references, scored as Task 3;
+- ``activations`` (Supp Fig 10): first-layer values before (BatchNorm output) and after the
+  activation on the first test sequences, trained or freshly initialised (same seed).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from toolkit.config import RunSpec
+from toolkit.errors import InputError
+from toolkit.run_folder import RunFolder
+
+ACTIVATIONS_NPZ = "activations.npz"
+
+
+def filter_threshold(spec: RunSpec, run_dir: str | Path, progress: bool = True) -> dict:
+    """Filters of a trained run aligned at ``filters.threshold`` = the analysis value."""
+    from toolkit.steps.filter_analysis import filter_analysis, model_ppms
+    from toolkit.steps.record import Clock, record
+
+    run, clock = RunFolder(Path(run_dir)), Clock()
+    source = _Source(spec)
+    with clock.lap("load"):
+        data = source.test_data()
+        model = source.model(data)
+    with clock.lap("filters_tomtom"):
+        ppms, n_windows = model_ppms(model, data.x_test, spec)
+        filters = filter_analysis(ppms, n_windows, spec, run, ground_truth=True)
+    sections = {"match": filters["match"], "n_windows": filters["n_windows"]}
+    return source.record(record, run, clock, filters["files"], spec.tomtom["backend"], sections)
+
+
+def attribution_references(spec: RunSpec, run_dir: str | Path, progress: bool = True) -> dict:
+    """IG and DeepSHAP of a trained Task 3 run with ``value`` shuffled references each."""
+    from toolkit.steps import TASK_SECTIONS
+    from toolkit.steps.attribution_analysis import attribution_analysis
+    from toolkit.steps.record import Clock, record
+
+    run, clock = RunFolder(Path(run_dir)), Clock()
+    source = _Source(spec)
+    info = spec.extra["analysis"]
+    attr = (
+        TASK_SECTIONS["task3"]["attribution"]
+        | source.spec_extra.get("attribution", {})
+        | {
+            "methods": info["params"]["methods"],
+            "n_sequences": info["params"]["n_sequences"],
+            "ig_references": info["value"],
+            "shap_references": info["value"],
+            "save_maps": False,
+            "logo_sequences": 0,
+        }
+    )
+    with clock.lap("load"):
+        data = source.test_data()
+        model = source.model(data)
+    with clock.lap("attribution"):
+        result = attribution_analysis(
+            model, data.x_test, data.y_test, data.model_test, attr, spec, run
+        )
+    files = {"attribution_scores": result["table"]}
+    return source.record(record, run, clock, files, None, {"attribution": result["summary"]})
+
+
+def activations(spec: RunSpec, run_dir: str | Path, progress: bool = True) -> dict:
+    """First-layer values before and after the activation (``trained`` or ``untrained``).
+
+    ``activations.npz``: ``pre`` (n, L, F) the input of the activation (the first BatchNorm's
+    output, or the conv's without BatchNorm), ``post`` (n, L, F) its output, ``test_index``.
+    """
+    import tensorflow as tf
+
+    from toolkit.models.layers import FIRST_ACTIVATION_LAYER, FIRST_BN_LAYER, FIRST_CONV_LAYER
+    from toolkit.records import write_npz
+    from toolkit.steps.record import Clock, record
+
+    run, clock = RunFolder(Path(run_dir)), Clock()
+    source = _Source(spec)
+    info = spec.extra["analysis"]
+    with clock.lap("load"):
+        data = source.test_data()
+        model = source.model(data, trained=info["value"] == "trained")
+    names = {layer.name for layer in model.layers}
+    before = FIRST_BN_LAYER if FIRST_BN_LAYER in names else FIRST_CONV_LAYER
+    n = min(info["params"]["n_sequences"], len(data.x_test))
+    with clock.lap("activations"):
+        probe = tf.keras.Model(
+            model.input,
+            [model.get_layer(before).output, model.get_layer(FIRST_ACTIVATION_LAYER).output],
+        )
+        pre, post = probe.predict(data.x_test[:n], batch_size=256, verbose=0)
+    run.path.mkdir(parents=True, exist_ok=True)
+    write_npz(
+        run.file(ACTIVATIONS_NPZ),
+        pre=pre.astype(np.float32),
+        post=post.astype(np.float32),
+        test_index=np.arange(n),
+    )
+    summary = {
+        "layer_before": before,
+        "layer_after": FIRST_ACTIVATION_LAYER,
+        "n_sequences": int(n),
+        "pre": _describe(pre),
+        "post": _describe(post),
+    }
+    return source.record(
+        record, run, clock, {"activations": ACTIVATIONS_NPZ}, None, {"activations": summary}
+    )
+
+
+class _Source:
+    """The finished run an analysis spec re-analyses (read only)."""
+
+    def __init__(self, spec: RunSpec):
+        self.spec = spec
+        info = spec.extra["analysis"]["source"]
+        self.run = RunFolder(Path(info["run_dir"]))
+        self.task = info["task"]
+        self.spec_extra = info.get("extra") or {}
+        record = self.run.read_record()
+        if record is None or record.get("spec", {}).get("spec_hash") != info["spec_hash"]:
+            raise InputError(
+                self.run.record,
+                "spec.spec_hash",
+                f"expected the finished run {info['spec_hash']} this analysis was planned on; "
+                "it is gone or was redone with other parameters",
+            )
+        self.record_ = record
+
+    def test_data(self):
+        from toolkit.data import load
+        from toolkit.steps import LOADER_TASK
+
+        return load(self.spec.data["path"], task=LOADER_TASK[self.task], splits=("test",))
+
+    def model(self, data, trained: bool = True):
+        """The source's model (same seed, options), with its trained weights unless not."""
+        import tensorflow as tf
+
+        from toolkit.models import build_model
+
+        tf.keras.backend.clear_session()
+        tf.keras.utils.set_random_seed(self.spec.seed)
+        model = build_model(
+            self.spec.model,
+            activation=self.spec.activation,
+            input_length=data.x_test.shape[1],
+            n_outputs=data.y_test.shape[1],
+            **self.spec.model_options,
+        )
+        if trained:
+            model.load_weights(self.run.weights)
+        return model
+
+    def record(self, write, run, clock, files, tomtom_backend, sections) -> dict:
+        """Write the analysis record: the source's metrics and history, plus ``analysis``."""
+        source = self.record_
+        metrics = source["metrics"] | {
+            f"{k}_per_class": v for k, v in (source.get("metrics_per_class") or {}).items()
+        }
+        history = json.loads(self.run.history.read_text()) if self.run.history.exists() else {}
+        info = self.spec.extra["analysis"]
+        section = {
+            "kind": info["kind"],
+            "parameter": info["parameter"],
+            "value": info["value"],
+            "params": info["params"],
+            "source_run": str(self.run.path),
+            "source_spec_hash": info["source"]["spec_hash"],
+            "source_weights": str(self.run.weights),
+        }
+        return write(
+            self.spec,
+            run,
+            clock,
+            history=history,
+            metrics=metrics,
+            files=files,
+            tomtom_backend=tomtom_backend,
+            analysis=section,
+            **sections,
+        )
+
+
+def _describe(values: np.ndarray) -> dict:
+    flat = values.astype(np.float64).ravel()
+    q = np.quantile(flat, [0.01, 0.5, 0.99])
+    return {
+        "mean": float(flat.mean()),
+        "std": float(flat.std()),
+        "min": float(flat.min()),
+        "max": float(flat.max()),
+        "q01": float(q[0]),
+        "median": float(q[1]),
+        "q99": float(q[2]),
+        "fraction_positive": float((flat > 0).mean()),
+    }
