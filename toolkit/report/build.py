@@ -39,6 +39,7 @@ from toolkit.records import atomic_write_bytes, atomic_write_text
 from toolkit.report.aggregate import AggregateStats, aggregate
 from toolkit.report.atomic import replace_dir
 from toolkit.report.cluster import CLUSTERS, dask_client
+from toolkit.report.control_figures import control_figures
 from toolkit.report.figures import figures
 from toolkit.report.html import render_index
 from toolkit.report.inventory import Sweep, inventory
@@ -320,7 +321,8 @@ def _write(tmp, out, root, sweeps, rows, done, problems, counts, stats, figures_
         fig_blocks = []
         if figures_on and len(runs):
             previous = out / base.relative_to(tmp) / "figures"
-            for fig in figures(runs, base / "figures", paper, tt, client=client, previous=previous):
+            drawn = figures(runs, base / "figures", paper, tt, client=client, previous=previous)
+            for fig in drawn + control_figures(runs, root, base / "figures"):
                 files["figures"] += [fig.png, fig.pdf]
                 fig_blocks.append(
                     {

@@ -56,16 +56,19 @@ def inventory(root: str | Path) -> list[Sweep]:
     """
     root = Path(root)
     if _is_sweep(root):
-        # a sweep's re-analyses (expact analyze) are sweeps of their own inside it
-        analyses = root / "analyses"
-        folders = [root] + (
-            sorted(p for p in analyses.iterdir() if p.is_dir() and _is_sweep(p))
-            if analyses.is_dir()
-            else []
-        )
+        folders = [root]
     else:
         folders = sorted(p for p in root.iterdir() if p.is_dir() and _is_sweep(p))
+    # a sweep's re-analyses (expact analyze) are sweeps of their own inside it
+    folders = [f for folder in folders for f in [folder, *_analyses(folder)]]
     return [_scan(folder, root) for folder in folders]
+
+
+def _analyses(folder: Path) -> list[Path]:
+    analyses = folder / "analyses"
+    if not analyses.is_dir():
+        return []
+    return sorted(p for p in analyses.iterdir() if p.is_dir() and _is_sweep(p))
 
 
 def _is_sweep(folder: Path) -> bool:
