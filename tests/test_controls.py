@@ -23,6 +23,7 @@ SWEEPS = sorted(
 ANALYSES = {  # quick re-analysis -> the quick sweep it re-analyses
     "threshold_sweep_quick.yaml": "gradients_quick",
     "prepost_quick.yaml": "gradients_quick",
+    "localisation_quick.yaml": "gradients_quick",
     "background_count_quick.yaml": "log_task3_quick",
 }
 
@@ -88,6 +89,7 @@ def test_quick_controls_run_end_to_end_and_the_report_draws_them(tmp_path):
         "training_history.png",
         "gradients.png",
         "activations.png",
+        "localisation_variants.png",  # localisation AUROC/AUPR per scan
     ):
         assert expected in figures, (expected, sorted(figures))
     html = (root / "report" / "index.html").read_text()

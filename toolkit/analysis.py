@@ -45,6 +45,13 @@ ANALYSES: dict[str, dict[str, Any]] = {
         "tasks": ("task3",),
         "params": {"methods": ["deepshap", "integrated_gradients"], "n_sequences": 500},
     },
+    "localisation": {  # Ext Data Fig 1c,d: motif localisation by the CNN's scan and by PWMs
+        "parameter": "scan",
+        "kind": str,
+        "choices": ("cnn", "ppm", "pwm"),
+        "tasks": ("task1",),
+        "params": {"buffer": 10, "info_threshold": 0.01},
+    },
     "activations": {  # Supp Fig 10: first-layer values before and after the activation
         "parameter": "state",
         "kind": str,
@@ -243,6 +250,14 @@ def _check_params(kind: str, params: dict, source: str) -> None:
         allowed = ("deepshap", "integrated_gradients")
         if not isinstance(methods, list) or not methods or set(methods) - set(allowed):
             raise InputError(source, "params.methods", f"expected a list of {list(allowed)}")
+    if kind == "localisation":
+        buffer, threshold = params["buffer"], params["info_threshold"]
+        if isinstance(buffer, bool) or not isinstance(buffer, int) or buffer < 0:
+            raise InputError(source, "params.buffer", f"expected an integer >= 0, got {buffer!r}")
+        if isinstance(threshold, bool) or not isinstance(threshold, int | float) or threshold < 0:
+            raise InputError(
+                source, "params.info_threshold", f"expected bits >= 0, got {threshold!r}"
+            )
     for key in ("n_sequences",):
         if key in params:
             value = params[key]

@@ -86,6 +86,21 @@ def _core_pwms(core: Sequence[JasparMotif]) -> list[np.ndarray]:
     return pwms
 
 
+def core_motifs(
+    pfm: str | os.PathLike | Sequence[JasparMotif] | None = None,
+    core_names: Sequence[str] = CORE_NAMES,
+    pyjaspar_release: str = "JASPAR2016",
+) -> list[np.ndarray]:
+    """The generator's motifs: each core TF's PWM (4, w) and its reverse complement, in the
+    generator's order (index 2k forward, 2k+1 reverse complement of ``core_names[k]``).
+
+    Takes the generator's own ``pfm``, ``core_names`` and ``pyjaspar_release`` (a config's
+    ``data.generate`` section), so scans use exactly the motifs that were planted.
+    """
+    motifs, source, _ = _resolve_motifs(pfm, pyjaspar_release)
+    return _core_pwms([motif_lookup(motifs, name, source=source) for name in core_names])
+
+
 def _draw_model(
     rs: np.random.RandomState, widths: np.ndarray, seq_length: int
 ) -> tuple[np.ndarray, np.ndarray]:

@@ -3,7 +3,7 @@
 - ``{task}_variants``: the filter match fraction (or, for attribution runs, each method's
   AUROC) against the parameter a ``vary`` sweep or an ``expact analyze`` re-analysis varied,
   boxes over trials, one colour per activation (Supp Figs 5a, 5b, 9, 11b, 15, 16; Ext Data
-  Fig 1e);
+  Fig 1e); for ``localisation`` re-analyses the region AUROC/AUPR per scan (Ext Data Fig 1c,d);
 - ``training_history``: per-epoch loss, validation loss and the monitored validation metric,
   mean over trials per activation, one row per model (Supp Fig 3);
 - ``gradients``: the first layer's full-training-set gradient, mean +/- std per epoch, for
@@ -96,7 +96,11 @@ def control_figures(runs: pd.DataFrame, root: str | Path, out_dir: str | Path) -
 
 
 def _variant_plans(task: str, runs: pd.DataFrame) -> list:
-    metrics = []
+    metrics = [
+        (c, c.replace("_", " ").replace("auroc", "AUROC").replace("aupr", "AUPR"))
+        for c in ("localisation_auroc", "localisation_aupr")
+        if c in runs and runs[c].notna().any()
+    ]
     if runs["match_fraction"].notna().any():
         metrics.append(("match_fraction", "match fraction"))
     metrics += [

@@ -17,7 +17,7 @@ import json
 import math
 from pathlib import PurePosixPath
 
-ROW_SCHEMA = 2  # bump when the columns or their meaning change: the report cache is then rebuilt
+ROW_SCHEMA = 3  # bump when the columns or their meaning change: the report cache is then rebuilt
 
 COLUMNS: dict[str, str] = {
     "path": "string",  # record path relative to the report's root folder (the cache key)
@@ -42,6 +42,8 @@ COLUMNS: dict[str, str] = {
     "match_any": "float64",
     "coverage": "float64",
     "n_filters": "float64",
+    "localisation_auroc": "float64",  # expact analyze localisation: region AUROC of the scan
+    "localisation_aupr": "float64",
     "epochs_run": "float64",
     "wall_s": "float64",
     "tfs_matched": "string",  # ground-truth TFs with a matching filter, comma-separated
@@ -122,6 +124,10 @@ def _fill(row: dict, record: dict) -> None:
             row["tfs_matched"] = ",".join(
                 tf for tf, q in min_q.items() if tf and q is not None and float(q) < 1.0
             )
+    found = record.get("localisation")
+    if isinstance(found, dict):
+        row["localisation_auroc"] = _num(found.get("auroc"))
+        row["localisation_aupr"] = _num(found.get("aupr"))
     logos = (record.get("files") or {}).get("logos") or []
     row["logo"] = next((name for name in logos if str(name).endswith(".png")), None)
     if record.get("versions") is not None:

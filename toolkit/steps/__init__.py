@@ -131,6 +131,7 @@ ANALYSIS_STEPS: dict[str, str] = {
     "filter_threshold": "toolkit.steps.reanalysis:filter_threshold",
     "attribution_references": "toolkit.steps.reanalysis:attribution_references",
     "activations": "toolkit.steps.reanalysis:activations",
+    "localisation": "toolkit.steps.reanalysis:localisation",
 }
 
 

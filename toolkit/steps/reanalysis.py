@@ -11,7 +11,10 @@ section (kind, parameter, value, source run and its spec hash).
 - ``attribution_references`` (Supp Fig 16): IG and DeepSHAP with another number of shuffled
   references, scored as Task 3;
 - ``activations`` (Supp Fig 10): first-layer values before (BatchNorm output) and after the
-  activation on the first test sequences, trained or freshly initialised (same seed).
+  activation on the first test sequences, trained or freshly initialised (same seed);
+- ``localisation`` (Ext Data Fig 1c,d): the planted motifs found by the first layer's scan
+  (max over filters) or by the 24 core motifs as PPMs or log-odds PWMs, scored by region
+  (:mod:`toolkit.localisation`).
 """
 
 from __future__ import annotations
@@ -120,6 +123,40 @@ def activations(spec: RunSpec, run_dir: str | Path, progress: bool = True) -> di
     }
     return source.record(
         record, run, clock, {"activations": ACTIVATIONS_NPZ}, None, {"activations": summary}
+    )
+
+
+def localisation(spec: RunSpec, run_dir: str | Path, progress: bool = True) -> dict:
+    """Localisation AUROC/AUPR of one scan (``cnn``, ``ppm`` or ``pwm``) on the test set."""
+    from toolkit.localisation import localisation as score
+    from toolkit.localisation import motif_scan
+    from toolkit.steps.record import Clock, record
+
+    run, clock = RunFolder(Path(run_dir)), Clock()
+    source = _Source(spec)
+    info = spec.extra["analysis"]
+    with clock.lap("load"):
+        data = source.test_data()
+    with clock.lap("scan"):
+        if info["value"] == "cnn":
+            from toolkit.models import first_layer_model
+
+            fmap = first_layer_model(source.model(data)).predict(
+                data.x_test, batch_size=512, verbose=0
+            )
+            scan = fmap.max(axis=2)
+        else:
+            from toolkit.data.task1 import core_motifs
+
+            generate = {
+                k: v
+                for k, v in spec.data.get("generate", {}).items()
+                if k in ("pfm", "core_names", "pyjaspar_release")
+            }
+            scan = motif_scan(data.x_test, core_motifs(**generate), kind=info["value"])
+        result = score(scan, data.model_test, **info["params"])
+    return source.record(
+        record, run, clock, {}, None, {"localisation": result | {"scan": info["value"]}}
     )
 
 
