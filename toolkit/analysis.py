@@ -219,7 +219,7 @@ def _canonical_runs(runs: dict, source: str) -> dict:
 
 def analysis_dir(results_dir: str | Path, name: str) -> Path:
     """Where an analysis of ``results_dir`` keeps its runs: ``RESULTS/analyses/<name>``."""
-    return SweepManifest(Path(results_dir)).results_dir / "analyses" / name
+    return SweepManifest(Path(results_dir)).analysis(name).results_dir
 
 
 def _value(value: Any, info: dict, source: str):

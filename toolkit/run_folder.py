@@ -14,6 +14,7 @@ of this layout. The rule "is this run done" lives here too: a run is done exactl
       summary/                       the tables of `expact summarize`
       slurm/submissions.json         which array element holds which run
       slurm/logs/, slurm/rendezvous/ submitit logs; Horovod rendezvous addresses
+      analyses/<name>/               expact analyze: a sweep folder of its own
       runs/<run>/                    RunFolder
         record.json                  written last and atomically: the run is done
         error.json                   the run failed (traceback); removed when it is retried
@@ -52,6 +53,7 @@ SALIENCY_PLOTS = "saliency_plots"  # + .pdf / .png
 ATTRIBUTION_SCORES = "attribution_scores.parquet"
 ATTRIBUTION_MAPS = "attribution_maps.npz"
 ATTRIBUTION_LOGOS = "attribution_logos"  # + .pdf / .png
+ACTIVATIONS = "activations.npz"  # expact analyze activations: first-layer values
 
 SWEEP = "sweep.json"
 RUNS_DIR = "runs"
@@ -59,6 +61,7 @@ DATA_DIR = "data"
 SUMMARY_DIR = "summary"
 SLURM_DIR = "slurm"
 SUBMISSIONS = "submissions.json"
+ANALYSES_DIR = "analyses"
 
 #: Run states, in the order a status view lists them.
 STATES = ("done", "running", "pending", "failed", "missing", "stale", "corrupt")
@@ -266,6 +269,14 @@ class SweepManifest:
     @property
     def rendezvous(self) -> Path:
         return self.slurm_dir / "rendezvous"
+
+    def analysis(self, name: str) -> SweepManifest:
+        """The folder of the re-analysis ``name`` of this sweep (``expact analyze``)."""
+        return SweepManifest(self.results_dir / ANALYSES_DIR / name)
+
+    @property
+    def analyses_dir(self) -> Path:
+        return self.results_dir / ANALYSES_DIR
 
     def run(self, spec_or_name: RunSpec | str) -> RunFolder:
         return RunFolder.of(self.results_dir, spec_or_name)

@@ -25,6 +25,7 @@ import pandas as pd
 
 from toolkit.report.figures import FigureFile, _boxes, _figure, _model_label, _ordered
 from toolkit.report.order import ACTIVATIONS, MODELS
+from toolkit.run_folder import ACTIVATIONS as ACTIVATIONS_NPZ
 from toolkit.run_folder import HISTORY
 
 MAX_HISTORY_RUNS = 2000  # more runs than this: no history figure (a report stays seconds)
@@ -238,7 +239,7 @@ def _activation_figure(runs: pd.DataFrame, root: Path):
 
     panels = []
     for row in runs.sort_values(["activation", "variant", "trial"]).itertuples():
-        file = (root / str(row.path)).parent / "activations.npz"
+        file = (root / str(row.path)).parent / ACTIVATIONS_NPZ
         try:
             with np.load(file) as values:
                 pre, post = values["pre"].ravel(), values["post"].ravel()

@@ -65,7 +65,7 @@ def inventory(root: str | Path) -> list[Sweep]:
 
 
 def _analyses(folder: Path) -> list[Path]:
-    analyses = folder / "analyses"
+    analyses = SweepManifest(folder).analyses_dir
     if not analyses.is_dir():
         return []
     return sorted(p for p in analyses.iterdir() if p.is_dir() and _is_sweep(p))

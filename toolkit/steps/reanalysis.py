@@ -26,9 +26,8 @@ import numpy as np
 
 from toolkit.config import RunSpec
 from toolkit.errors import InputError
+from toolkit.run_folder import ACTIVATIONS as ACTIVATIONS_NPZ
 from toolkit.run_folder import RunFolder
-
-ACTIVATIONS_NPZ = "activations.npz"
 
 
 def filter_threshold(spec: RunSpec, run_dir: str | Path, progress: bool = True) -> dict:
