@@ -106,7 +106,7 @@ def test_training_reexports_the_same_config():
     ("values", "field"),
     [
         ({"task": ["task1"]}, "task"),
-        ({"name": "a/b"}, "name"),
+        ({"name": ""}, "name"),
         ({"filters": {"threshold": 0}}, "filters.threshold"),
         ({"filters": {"clip_pad": -1}}, "filters.clip_pad"),
         ({"filters": {"logos": "no"}}, "filters.logos"),
@@ -146,3 +146,21 @@ def test_sections_are_checked_at_parse_time(tmp_path, values, field):
     with pytest.raises(InputError) as info:
         load_config(path)
     assert info.value.source == str(path) and info.value.field == field, str(info.value)
+
+
+def test_a_name_with_a_slash_needs_an_explicit_results_folder(tmp_path, capsys):
+    import yaml
+
+    from toolkit.cli import main
+
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {"task": "task1", "name": "a/b", "models": ["cnn-deep"], "activations": ["relu"]}
+        )
+    )
+    assert main(["run", str(config), "--check"]) == 2
+    err = capsys.readouterr().err
+    assert "c.yaml" in err and "name" in err and "--results" in err
+    assert main(["run", str(config), "--check", "--results", str(tmp_path / "r")]) == 0
+    assert not (tmp_path / "r").exists()

@@ -326,10 +326,10 @@ def _cmd_data_task2(args: argparse.Namespace) -> int:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from toolkit.check_inputs import check_inputs
-    from toolkit.config import load_config
+    from toolkit.config import default_results, load_config
 
     config = load_config(args.config)
-    results = args.results or Path("results") / config.name
+    results = args.results or default_results(config)
     # every input is opened and parsed before anything is generated or trained
     checked = check_inputs(config, results, profile=args.profile)
     if args.check:
@@ -431,12 +431,12 @@ def _cmd_submit(args: argparse.Namespace) -> int:
     from toolkit.check_inputs import check_inputs
     from toolkit.cluster.profile import load_profile
     from toolkit.cluster.submit import dry_run_script, pack, validate_for_cluster
-    from toolkit.config import load_config
+    from toolkit.config import default_results, load_config
     from toolkit.sweep import plan, prepare_sweep
 
     config = load_config(args.config)
     profile = load_profile(args.profile)
-    results = (args.results or Path("results") / config.name).resolve()
+    results = (args.results or default_results(config)).resolve()
     # every input is opened and parsed before anything is submitted (or shown as a dry run)
     checked = check_inputs(config, results, profile=profile)
     specs = config.run_specs(results)

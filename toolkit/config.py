@@ -238,6 +238,25 @@ def _vary_combinations(vary: Any, source: str) -> list[tuple[str, dict]]:
     return combos
 
 
+def default_results(config: SweepConfig) -> Path:
+    """``results/<name>``: the results folder when none is given.
+
+    Raises
+    ------
+    InputError
+        When the name cannot be one folder (a '/', '.' or '..'): give a results folder.
+    """
+    name = config.name
+    if "/" in name or name in (".", ".."):
+        raise InputError(
+            config.source,
+            "name",
+            f"{name!r} cannot be the default results folder results/<name>: "
+            "give --results, or a name without '/'",
+        )
+    return Path("results") / name
+
+
 def _label_value(key: str, value: Any) -> str:
     """A value as it appears in run names (canonical, so equal values name equal runs)."""
     from toolkit.names import canonical_initializer, format_value
@@ -296,14 +315,10 @@ def _parse_one(raw: dict, source: str, default_name: str) -> SweepConfig:
     sweep_name = raw.get("name")
     if isinstance(sweep_name, int) and not isinstance(sweep_name, bool):
         sweep_name = str(sweep_name)  # `name: 2021` in YAML
-    if sweep_name is not None and (
-        not isinstance(sweep_name, str)
-        or not sweep_name.strip()
-        or "/" in sweep_name
-        or sweep_name in (".", "..")
-    ):
-        # the name becomes the default results folder, results/<name>
-        raise InputError(source, "name", f"expected a folder name (no '/'), got {sweep_name!r}")
+    if sweep_name is not None and (not isinstance(sweep_name, str) or not sweep_name.strip()):
+        # any text is a name (records and job names carry it quoted); whether it can also be
+        # the default results folder is checked where that default is taken (default_results)
+        raise InputError(source, "name", f"expected a non-empty text, got {sweep_name!r}")
 
     sections = {}
     for name, defaults in DEFAULTS.items():
