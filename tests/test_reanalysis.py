@@ -209,3 +209,35 @@ def test_reference_count_reanalysis_at_ten_is_the_original_run(tmp_path, referen
         assert got["aupr"] == pytest.approx(want["aupr"], abs=1e-6)
         assert two["attribution"]["methods"][method]["params"]["n_references"] == 2
     assert ten["analysis"]["parameter"] == "references" and ten["analysis"]["value"] == 10
+
+
+@pytest.mark.slurm
+def test_reanalysis_runs_as_a_slurm_array_with_status(task1_sweep, slurm, capsys):
+    tmp, results = task1_sweep
+    analysis = _analysis(tmp, analysis="filter_threshold", name="on_slurm", values=[0.4, 0.6])
+    code = main(
+        [
+            "analyze",
+            str(results),
+            str(analysis),
+            "--cluster",
+            "slurm",
+            "--profile",
+            "localhost",
+            "--wait",
+            "--timeout",
+            "600",
+        ]
+    )
+    out = capsys.readouterr().out
+    assert code == 0, out
+    folder = results / "analyses" / "on_slurm"
+    assert "4 done, 0 running, 0 pending, 0 failed, 0 missing" in out
+    for run in folder.glob("runs/*"):
+        record = json.loads((run / "record.json").read_text())
+        assert record["slurm"]["SLURM_ARRAY_JOB_ID"] or record["slurm"]["SLURM_JOB_ID"]
+        assert record["analysis"]["kind"] == "filter_threshold"
+    (entry,) = json.loads((folder / "slurm" / "submissions.json").read_text())
+    assert entry["cluster"] == "slurm" and len(entry["elements"]) == 2  # 2 runs per element
+    assert main(["status", str(folder)]) == 0
+    assert "4 done" in capsys.readouterr().out
