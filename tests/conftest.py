@@ -110,6 +110,17 @@ def paper_data() -> Path:
 
 
 @pytest.fixture(scope="session")
+def meme_binary() -> Path:
+    """The MEME Suite ``tomtom`` (jobs/setup.sh --test builds it into .venv/bin)."""
+    from toolkit.tomtom.meme import TomtomNotFoundError, find_tomtom
+
+    try:
+        return find_tomtom()
+    except TomtomNotFoundError as exc:
+        missing_part("EXPACT_REQUIRE_MEME", str(exc))
+
+
+@pytest.fixture(scope="session")
 def slurm() -> bool:
     """A Slurm that answers ``sinfo`` (slurm/slurm-up.sh starts one on localhost).
 

@@ -8,7 +8,8 @@ offline, with identical IDs, names and counts, so a clone without the paper's fi
 equivalents and the tests that need them run instead of skipping:
 
 - ``pfm_vertebrates.txt`` is written byte for byte as the paper's file;
-- ``JASPAR_CORE_2016_vertebrates.meme`` equals the paper's file without its ``URL`` lines:
+- ``JASPAR_CORE_2016_vertebrates.meme`` is the toolkit's default Tomtom target
+  (:func:`toolkit.data.jaspar_meme.jaspar_meme`): the paper's file without its ``URL`` lines,
   same header, layout, motifs, names and ``nsites``, and the same probabilities to 6 decimals
   but for two of its 24,148 (one row of MA0867.1 SOX4, 39/640 and 149/640: 1e-6 apart).
 
@@ -25,12 +26,6 @@ import numpy as np
 
 PFM_NAME = "pfm_vertebrates.txt"
 MEME_NAME = "JASPAR_CORE_2016_vertebrates.meme"
-NOT_IN_MEME = ("MA0615.1",)  # Gmeb1: in the paper's PFM file, not in its MEME file
-_MEME_HEADER = (
-    "MEME version 4\n\nALPHABET= ACGT\n\nstrands: + -\n\n"
-    "Background letter frequencies (from uniform background):\n"
-    "A 0.25000 C 0.25000 G 0.25000 T 0.25000 \n\n"
-)
 
 
 def _id_key(matrix_id: str) -> tuple[str, int, int]:
@@ -67,32 +62,15 @@ def pfm_text(motifs) -> str:
     return "".join(blocks)
 
 
-def meme_text(motifs) -> str:
-    """The paper's ``JASPAR_CORE_2016_vertebrates.meme`` layout, without the URL lines."""
-    parts = [_MEME_HEADER]
-    for matrix_id, name, counts in motifs:
-        if matrix_id in NOT_IN_MEME:
-            parts.append("\n")  # the paper's file keeps a blank line where it dropped one
-            continue
-        # the mean column total, rounded half up (as JASPAR's MEME export does)
-        nsites = (2 * int(counts.sum()) + counts.shape[1]) // (2 * counts.shape[1])
-        rows = "".join("".join(f"  {c / col.sum():.6f}\t" for c in col) + "\n" for col in counts.T)
-        parts.append(
-            f"MOTIF {matrix_id} {name}\n\n"
-            f"letter-probability matrix: alength= 4 w= {counts.shape[1]} nsites= {nsites} E= 0\n"
-            f"{rows}\n"
-        )
-    return "".join(parts)
-
-
 def write_reference_jaspar(folder: Path) -> Path:
     """Write both files into ``folder`` (atomically each) and return ``folder``."""
+    from toolkit.data.jaspar_meme import jaspar_meme
+
     folder.mkdir(parents=True, exist_ok=True)
-    motifs = jaspar2016_counts()
-    for name, text in ((PFM_NAME, pfm_text(motifs)), (MEME_NAME, meme_text(motifs))):
-        tmp = folder / f".{name}.{os.getpid()}.tmp"
-        tmp.write_text(text)
-        os.replace(tmp, folder / name)
+    tmp = folder / f".{PFM_NAME}.{os.getpid()}.tmp"
+    tmp.write_text(pfm_text(jaspar2016_counts()))
+    os.replace(tmp, folder / PFM_NAME)
+    jaspar_meme(folder / MEME_NAME)  # the toolkit's default Tomtom target: the paper's file
     return folder
 
 

@@ -322,16 +322,6 @@ def test_meme_backend_command_and_parsing_with_fake_binary(monkeypatch, tmp_path
 
 
 @pytest.fixture(scope="module")
-def meme_binary() -> Path:
-    try:
-        return find_tomtom()
-    except TomtomNotFoundError as exc:
-        if os.environ.get("EXPACT_REQUIRE_MEME") == "1":
-            pytest.fail(f"EXPACT_REQUIRE_MEME=1 but {exc}")
-        pytest.skip(str(exc))
-
-
-@pytest.fixture(scope="module")
 def both_backends(meme_binary, jaspar):
     """Every (query, target) pair from both back-ends (thresh 1e9: all 518 targets)."""
     meme = tomtom(FIX / "queries.meme", jaspar, backend="meme", thresh=1e9)
