@@ -103,6 +103,34 @@ def _config(tmp_path: Path, data: Path, **over) -> Path:
     return path
 
 
+def test_global_batch_splits_over_ranks_and_keeps_the_rate():
+    from toolkit.config import parse_config
+    from toolkit.training.distributed import DistConfig
+
+    dist = DistConfig.from_dict({"batch": "global", "scale_lr": False})
+    assert dist.batch_per_rank(100, 2) == 50 and dist.batch_per_rank(100, 4) == 25
+    with pytest.raises(InputError, match="does not split evenly over 3 ranks"):
+        dist.batch_per_rank(100, 3)
+    assert DistConfig.from_dict({}).batch_per_rank(100, 3) == 100
+    with pytest.raises(InputError, match="distributed.batch"):
+        DistConfig.from_dict({"batch": "global"})  # scale_lr would change the paper's rate
+    base = {"task": "task4", "models": ["basset"], "activations": ["relu"]}
+    base |= {"data": {"path": __file__}}  # an existing file: parse checks only that
+    with pytest.raises(InputError, match="distributed.scale_lr"):
+        parse_config(base | {"distributed": {"batch": "global"}})
+    with pytest.raises(InputError, match="train.batch_size"):
+        parse_config(
+            base
+            | {
+                "train": {"batch_size": 100},
+                "distributed": {"batch": "global", "scale_lr": False, "processes": 3},
+            }
+        )
+    shipped = yaml.safe_load((REPO / "configs" / "task4.yaml").read_text())
+    assert shipped["train"]["batch_size"] == 100 and shipped["distributed"]["batch"] == "global"
+    assert shipped["distributed"]["scale_lr"] is False
+
+
 def test_task4_config_and_local_cluster_refuses_two_processes(tmp_path, capsys):
     from toolkit.config import load_config
 
@@ -177,7 +205,20 @@ def test_expact_run_under_horovodrun_trains_on_every_rank(tmp_path):
     """One entry point: `expact run` finds itself launched by horovodrun and every rank trains
     (`python -m toolkit.distributed` is the same command under its old name)."""
     data = _tiny_basset(tmp_path / "er.h5")
-    config = _config(tmp_path, data, train={"epochs": 2, "batch_size": 8, "monitor": "val_auroc"})
+    config = _config(
+        tmp_path,
+        data,
+        train={"epochs": 2, "batch_size": 16, "monitor": "val_auroc"},
+        # the paper's way: a global batch split over the ranks, the learning rate unscaled
+        distributed={
+            "processes": 2,
+            "steps_per_epoch": 2,
+            "chunk_rows": 16,
+            "batch": "global",
+            "scale_lr": False,
+            "warmup_epochs": 0.0,
+        },
+    )
     results = tmp_path / "results"
     env = os.environ | {"OMP_NUM_THREADS": "1", "TF_NUM_INTRAOP_THREADS": "1"}
     for module in ("toolkit", "toolkit.distributed"):
@@ -212,6 +253,8 @@ def test_expact_run_under_horovodrun_trains_on_every_rank(tmp_path):
     record = json.loads((run / "record.json").read_text())
     dist = record["distributed"]
     assert dist["size"] == 2 and dist["launcher"] == "horovodrun" and dist["global_batch"] == 16
+    assert dist["batch"] == "global" and dist["batch_per_rank"] == 8
+    assert dist["learning_rate"] == pytest.approx(1e-3)
     assert len(set(dist["weight_checksums"])) == 1
     assert record["faults"] == {} and record["slurm"]["SLURM_JOB_ID"] is None
     assert (run / "run.rank1.log").exists()

@@ -238,3 +238,22 @@ def test_task3_attribution_tables(tmp_path):
     check = pd.read_csv(root / "report/tables/reproduction_check.tsv", sep="\t")
     assert set(check["activation"]) == {"relu", "exponential"}
     assert set(check["metric"]) == {"auroc"} and check["paper"].between(0.9, 1).all()
+
+
+def test_task4_tsv_spread_is_over_the_classes(tmp_path):
+    """As the paper's basset TSV: mean +/- std over the 164 classes of the one run."""
+    root = tmp_path / "task4"
+    recs = []
+    for act, (mean, std) in (("relu", (0.80, 0.07)), ("exponential", (0.82, 0.05))):
+        rec = record("basset", act, 0, task="task4", sweep="t4", auroc=mean, aupr=0.4)
+        rec["metrics_std"] = {"auroc": std, "aupr": 0.11}
+        recs.append(rec)
+    write_sweep(root, recs, name="t4", task="task4")
+    report(root, progress=False, figures_on=False)
+    lines = (root / "report/tables/task4_classification_performance.tsv").read_text().splitlines()
+    assert lines == [
+        "model\tAUROC\tAUPR",
+        "basset_relu\t0.800+/-0.070\t0.400+/-0.110",
+        "basset_exponential\t0.820+/-0.050\t0.400+/-0.110",
+    ]
+    _assert_summarize_writes_the_report_tables(root)

@@ -49,6 +49,16 @@ def check_sections(
     for name, values in extra.items():
         if name in _TASK_SECTION_CHECKS:
             _TASK_SECTION_CHECKS[name](values, source)
+    dist = extra.get("distributed")
+    if dist and dist["batch"] == "global":
+        batch = sections["train"].get("batch_size", 100)
+        if batch % dist["processes"]:
+            raise InputError(
+                source,
+                "train.batch_size",
+                f"a global batch of {batch} does not split evenly over "
+                f"distributed.processes = {dist['processes']} ranks",
+            )
 
 
 # ------------------------------------------------------------------------------- helpers
@@ -247,6 +257,16 @@ def _augment(section: dict, source: str) -> None:
 def _distributed(section: dict, source: str) -> None:
     _int(section, "distributed", "processes", source, minimum=1)
     _bool(section, "distributed", "scale_lr", source)
+    if section["batch"] not in ("per_rank", "global"):
+        raise InputError(
+            source, "distributed.batch", f"expected per_rank or global, got {section['batch']!r}"
+        )
+    if section["batch"] == "global" and section["scale_lr"]:
+        raise InputError(
+            source,
+            "distributed.scale_lr",
+            "a global batch keeps the learning rate: expected false with batch: global",
+        )
     _number(section, "distributed", "warmup_epochs", source, 0.0)
     if section["reverse_complement"] not in ("both", "random", "none"):
         raise InputError(

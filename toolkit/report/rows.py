@@ -17,7 +17,7 @@ import json
 import math
 from pathlib import PurePosixPath
 
-ROW_SCHEMA = 3  # bump when the columns or their meaning change: the report cache is then rebuilt
+ROW_SCHEMA = 4  # bump when the columns or their meaning change: the report cache is then rebuilt
 
 COLUMNS: dict[str, str] = {
     "path": "string",  # record path relative to the report's root folder (the cache key)
@@ -38,6 +38,8 @@ COLUMNS: dict[str, str] = {
     "spec_hash": "string",
     "auroc": "float64",
     "aupr": "float64",
+    "auroc_class_std": "float64",  # std over classes of the run's per-class AUROC (Task 4)
+    "aupr_class_std": "float64",
     "match_fraction": "float64",
     "match_any": "float64",
     "coverage": "float64",
@@ -112,6 +114,9 @@ def _fill(row: dict, record: dict) -> None:
     metrics = record.get("metrics") or {}
     row["auroc"] = _num(metrics.get("auroc"))
     row["aupr"] = _num(metrics.get("aupr"))
+    spread = record.get("metrics_std") or {}
+    row["auroc_class_std"] = _num(spread.get("auroc"))
+    row["aupr_class_std"] = _num(spread.get("aupr"))
     match = record.get("match")
     if isinstance(match, dict):
         row["match_fraction"] = _num(match.get("match_fraction"))

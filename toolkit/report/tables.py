@@ -68,11 +68,23 @@ def paper_tables(runs: pd.DataFrame, order: list[tuple[str, str]]) -> list[Table
         ]
         if attr:
             specs.append(("attribution_results", "attribution AUROC/AUPR per method", tuple(attr)))
+        # Task 4's TSV, as the paper's: +/- is the std over the 164 classes (of each run;
+        # averaged over trials when there are several), not over trials
+        over_classes = "auroc_class_std" in sub and sub["auroc_class_std"].notna().all()
         for suffix, title, columns in specs:
-            stats = _mean_std(sub, [c for _, c in columns], order)
+            names = [c for _, c in columns]
+            if over_classes and suffix == "classification_performance":
+                names += ["auroc_class_std", "aupr_class_std"]
+                title += " (+/- std over classes)"
+            stats = _mean_std(sub, names, order)
             lines = ["\t".join(["model", *(label for label, _ in columns)])]
             for _, row in stats.iterrows():
-                cells = [f"{row[c + '_mean']:.3f}+/-{row[c + '_std']:.3f}" for _, c in columns]
+                spread = (
+                    (lambda c, r=row: r[f"{c}_class_std_mean"])
+                    if over_classes and suffix == "classification_performance"
+                    else (lambda c, r=row: r[f"{c}_std"])
+                )
+                cells = [f"{row[c + '_mean']:.3f}+/-{spread(c):.3f}" for _, c in columns]
                 lines.append("\t".join([row["cell"], *cells]))
             tables.append(
                 Table(

@@ -75,7 +75,10 @@ TASK_SECTIONS: dict[str, dict[str, dict]] = {
     "task4": {
         "distributed": {  # Horovod data parallelism (toolkit.distributed.train.DistConfig)
             "processes": 2,  # tasks of the Slurm job `expact submit` asks for
-            "scale_lr": True,  # learning rate x ranks (the global batch is batch_size x ranks)
+            # per_rank: train.batch_size per rank (global batch = batch_size x ranks);
+            # global: train.batch_size is the global batch, split evenly over the ranks
+            "batch": "per_rank",
+            "scale_lr": True,  # learning rate x ranks (per_rank batches only)
             "warmup_epochs": 1.0,  # linear warm-up from the unscaled rate
             "reverse_complement": "both",  # both (as the paper) | random | none
             "chunk_rows": 2048,  # streaming loader: rows per HDF5 read

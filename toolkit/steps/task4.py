@@ -87,10 +87,11 @@ def task4(spec: RunSpec, run_dir: str | Path, progress: bool = True) -> dict:
         "buffer_chunks": dist.buffer_chunks,
     }
     eval_rc = "both" if dist.reverse_complement == "both" else "none"
+    per_rank = dist.batch_per_rank(config.batch_size, size)  # sequences per rank and step
     train = stream(
         path,
         "train",
-        batch_size=config.batch_size,
+        batch_size=per_rank,
         shuffle=True,
         reverse_complement=dist.reverse_complement,
         seed=spec.seed,
@@ -118,7 +119,7 @@ def task4(spec: RunSpec, run_dir: str | Path, progress: bool = True) -> dict:
         spec.name,
         spec.seed,
         train.steps_per_epoch,
-        config.batch_size,
+        per_rank,
     )
     history = train_distributed(
         model,
@@ -163,8 +164,9 @@ def task4(spec: RunSpec, run_dir: str | Path, progress: bool = True) -> dict:
             "launcher": "slurm"
             if os.environ.get("SLURM_PROCID") and size > 1
             else ("horovodrun" if size > 1 else "single process"),
-            "batch_per_rank": config.batch_size,
-            "global_batch": config.batch_size * size,
+            "batch": dist.batch,
+            "batch_per_rank": per_rank,
+            "global_batch": per_rank * size,
             "learning_rate": config.learning_rate * (size if dist.scale_lr else 1),
             "warmup_epochs": dist.warmup_epochs,
             "steps_per_epoch": min(

@@ -52,8 +52,13 @@ class DistConfig:
     processes : int
         Ranks of a Slurm launch (``expact submit`` asks for this many tasks on one node);
         locally ``horovodrun -np`` decides.
+    batch : {"per_rank", "global"}
+        ``per_rank``: ``train.batch_size`` on every rank, so the global batch grows with the
+        ranks; ``global``: ``train.batch_size`` is the global batch, split evenly over the
+        ranks (the paper's batch and learning rate for any number of ranks).
     scale_lr : bool
-        Multiply the learning rate by the number of ranks (the global batch grows with it).
+        Multiply the learning rate by the number of ranks (the global batch grows with it;
+        ``per_rank`` batches only).
     warmup_epochs : float
         Linear warm-up from the unscaled to the scaled rate over this many epochs.
     reverse_complement : {"both", "random", "none"}
@@ -68,6 +73,7 @@ class DistConfig:
     """
 
     processes: int = 2
+    batch: str = "per_rank"
     scale_lr: bool = True
     warmup_epochs: float = 1.0
     reverse_complement: str = "both"
@@ -91,7 +97,25 @@ class DistConfig:
                 "distributed.reverse_complement",
                 f"expected both, random or none, got {cfg.reverse_complement!r}",
             )
+        if cfg.batch not in ("per_rank", "global") or (cfg.batch == "global" and cfg.scale_lr):
+            raise InputError(
+                None,
+                "distributed.batch",
+                f"expected per_rank, or global with scale_lr: false; got {cfg.batch!r}",
+            )
         return cfg
+
+    def batch_per_rank(self, batch_size: int, size: int) -> int:
+        """Sequences per rank and step for ``train.batch_size`` on ``size`` ranks."""
+        if self.batch == "per_rank":
+            return batch_size
+        if batch_size % size:
+            raise InputError(
+                None,
+                "train.batch_size",
+                f"a global batch of {batch_size} does not split evenly over {size} ranks",
+            )
+        return batch_size // size
 
 
 def warmup_lr(step: int, lr: float, size: int, warmup_steps: float) -> float:
