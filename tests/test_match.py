@@ -18,6 +18,8 @@ def test_golden_table_with_trailing_comment_lines():
     # filter0 -> sp1 (q 1e-5), filter3 -> stat1 (q 4e-3), filter5 -> max (tie on q with yy1:
     # the TF listed first wins, as in the original loop); filter2 hits a non-ground-truth motif
     assert result.best_match == ["sp1", "", "", "stat1", "", "max", "", ""]
+    # ... through these ground-truth IDs (stat1's MA0137.3 beats its MEF2D slip MA0773.1)
+    assert result.best_match_id == ["MA0079.3", "", "", "MA0137.3", "", "MA0058.3", "", ""]
     assert result.best_qvalue[0] == pytest.approx(1e-5)
     assert result.match_fraction == pytest.approx(3 / 8)
     # filters with any hit: 0, 2, 3, 4, 5; filter4's only hit is Gmeb1 (MA0615.1): corrected

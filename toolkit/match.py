@@ -31,6 +31,8 @@ class MatchResult:
         Best q-value of a ground-truth hit per filter (1.0 when none).
     best_match : list of str, length F
         TF name of that hit per filter ('' when none).
+    best_match_id : list of str, length F
+        JASPAR ID of that hit per filter ('' when none).
     min_qvalue : dict
         Best q-value per TF over all filters.
     """
@@ -41,6 +43,7 @@ class MatchResult:
     best_qvalue: list[float]
     best_match: list[str]
     min_qvalue: dict[str, float]
+    best_match_id: list[str] | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -145,6 +148,7 @@ def match(
 
     best_q = np.ones(n_filters)
     best_tf = [""] * n_filters
+    best_id = [""] * n_filters
     tf_rank = {tf: k for k, tf in enumerate(ground_truth)}
     # ties on q go to the TF listed first, as the original's loop over TFs with a strict '<'
     gt_hits = (
@@ -157,6 +161,7 @@ def match(
         if q < best_q[f]:  # the original keeps the first strictly better hit
             best_q[f] = q
             best_tf[f] = str(group["tf"].iloc[0])
+            best_id[f] = str(group["Target_ID"].iloc[0])
 
     matched = np.flatnonzero(best_q != 1)
     if reproduce_index0_bug:
@@ -183,6 +188,7 @@ def match(
         best_qvalue=[float(q) for q in best_q],
         best_match=best_tf,
         min_qvalue=min_q,
+        best_match_id=best_id,
     )
 
 

@@ -104,6 +104,13 @@ def filter_analysis(
             f"filter{j} {hit}" + (f" {name}" if name and name != hit else "")
             for j, (hit, name) in enumerate(zip(best["best_match"], best["best_name"], strict=True))
         ]
+        if ground_truth:  # the paper's relabelled logos: the ground-truth TF and its JASPAR ID
+            titles = [
+                f"filter{j} {tf} {jid}" if tf else f"filter{j} (no ground-truth match)"
+                for j, (tf, jid) in enumerate(
+                    zip(result["best_match"], result["best_match_id"], strict=True)
+                )
+            ]
         drawn = logos(clipped, run.file(FILTER_LOGOS), titles=titles, ncols=logo_columns)
         files["logos"] = [p.name for p in drawn]
     return {"match": result, "n_windows": np.asarray(n_windows).tolist(), "files": files}
