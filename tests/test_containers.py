@@ -356,3 +356,18 @@ def test_an_automatic_wheelhouse_only_for_the_debian_base_on_debian_12(tmp_path)
     release.write_text('ID=ubuntu\nVERSION_ID="24.04"\nVERSION_CODENAME=noble\n')
     assert not fits_image("debootstrap", release)
     assert not fits_image("debootstrap", tmp_path / "missing")
+
+
+def test_the_build_never_touches_fixed_names_in_the_hosts_tmp():
+    """%post and %test see the build machine's /tmp (Apptainer binds it): a build once ran
+    `rm -rf /tmp/*.log` there and deleted the host's logs. Only a mktemp folder is allowed."""
+    import re
+
+    from toolkit.containers.definition import render
+
+    for base in ("debootstrap", "docker"):
+        text = render(base, mirror="http://deb.example/debian" if base == "debootstrap" else None)
+        for line in text.splitlines():
+            code = line.split("#", 1)[0]
+            for path in re.findall(r"/tmp/[^\s\"')]*", code):
+                assert path.startswith(("/tmp/expact-image-post.", "/tmp/expact-numba-")), line

@@ -45,6 +45,7 @@ from toolkit.report.html import render_index
 from toolkit.report.inventory import Sweep, inventory
 from toolkit.report.logos import best_logos
 from toolkit.report.paper import paper_values
+from toolkit.report.paper_figures import paper_figures
 from toolkit.report.reproduction import reproduction_check
 from toolkit.report.tables import finished_runs, paper_tables
 from toolkit.report.ttests import ttests
@@ -322,7 +323,8 @@ def _write(tmp, out, root, sweeps, rows, done, problems, counts, stats, figures_
         if figures_on and len(runs):
             previous = out / base.relative_to(tmp) / "figures"
             drawn = figures(runs, base / "figures", paper, tt, client=client, previous=previous)
-            for fig in drawn + control_figures(runs, root, base / "figures"):
+            drawn += control_figures(runs, root, base / "figures")
+            for fig in drawn + paper_figures(runs, root, base / "figures"):
                 files["figures"] += [fig.png, fig.pdf]
                 fig_blocks.append(
                     {

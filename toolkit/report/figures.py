@@ -9,7 +9,12 @@ Per task, as far as the runs cover it:
 - ``{task}_modified``: original vs modified activation (sigmoid/shift_scale_sigmoid, ...,
   exponential/exp_relu) per model, with the t-test p-value over each pair;
 - ``{task}_ablation``: original / shift / scale / shift+scale per model and base activation;
-- ``{task}_attribution``: attribution AUROC per activation, one panel per model and method.
+- ``{task}_attribution`` / ``{task}_attribution_aupr``: attribution AUROC / AUPR per
+  activation, one panel per model and method;
+- ``{task}_classification_vs_attribution``: test AUROC against saliency AUROC per trial
+  (Fig. 2c);
+- ``{task}_modified_attribution``: original vs modified activations, paired by trial, on
+  saliency AUROC with their t-tests (Supp Fig 11a).
 
 Boxes show the trials' quartiles (whiskers 1.5 IQR), dots the trials themselves (up to
 :data:`MAX_DOTS` per box). Built on
@@ -226,9 +231,42 @@ def _plans(task, runs, paper, ttest_table):
                 f"{task}: attribution quality per method",
                 "Per-sequence AUROC of each attribution map against the ground-truth motif "
                 "positions, averaged per trial; one panel per model (rows) and method (columns).",
-                lambda: _attribution(runs, models, acts, attr),
+                lambda: _attribution(runs, models, acts, attr, "attribution AUROC"),
             )
         )
+        aupr = [c[: -len("auroc")] + "aupr" for c in attr if c[: -len("auroc")] + "aupr" in runs]
+        aupr = [c for c in aupr if runs[c].notna().any()]
+        if aupr:
+            plans.append(
+                (
+                    f"{task}_attribution_aupr",
+                    f"{task}: attribution AUPR per method",
+                    "Per-sequence AUPR (trapezoid) of each attribution map against the "
+                    "ground-truth motif positions, averaged per trial.",
+                    lambda: _attribution(runs, models, acts, aupr, "attribution AUPR"),
+                )
+            )
+        plans.append(
+            (
+                f"{task}_classification_vs_attribution",
+                f"{task}: classification against attribution",
+                "Each trial's test AUROC (x) against its attribution AUROC (y), one colour per "
+                "first-layer activation (Fig. 2c): good classifiers need not explain well.",
+                lambda: _classification_vs_attribution(runs, models, acts, attr),
+            )
+        )
+        if "attr_saliency_auroc" in attr and set(acts) & _MODIFIED:
+            plans.append(
+                (
+                    f"{task}_modified_attribution",
+                    f"{task}: original vs modified activations (saliency)",
+                    "Saliency AUROC of each original activation (grey) beside its modified "
+                    "version (blue); p: two-sample t-test over trials (Supp Fig 11a).",
+                    lambda: _modified(
+                        runs, models, {}, ttest_table, "attr_saliency_auroc", "saliency AUROC"
+                    ),
+                )
+            )
     return plans
 
 
@@ -251,7 +289,7 @@ def _panel_grid(runs, models, metrics, acts, ref):
     return fig
 
 
-def _modified(runs, models, ref, ttest_table):
+def _modified(runs, models, ref, ttest_table, metric="match_fraction", ylabel="match fraction"):
     fig = _figure(1, len(models), 8)
     axes = fig.subplots(1, len(models), squeeze=False, sharey=True)[0]
     for ax, model in zip(axes, models, strict=True):
@@ -263,19 +301,17 @@ def _modified(runs, models, ref, ttest_table):
             pairs.append((len(labels), original, modified))
             for act, color in ((original, "0.75"), (modified, "tab:blue")):
                 labels.append(act)
-                data.append(
-                    cell.loc[cell["activation"] == act, "match_fraction"].dropna().to_numpy(float)
-                )
-                marks.append(ref.get("match_fraction", {}).get((model, act)))
+                data.append(cell.loc[cell["activation"] == act, metric].dropna().to_numpy(float))
+                marks.append(ref.get(metric, {}).get((model, act)))
                 colors.append(color)
         _boxes(ax, data, labels, marks, colors)
         for pos, original, modified in pairs:
-            p = _p_value(ttest_table, runs, model, original, modified)
+            p = _p_value(ttest_table, runs, model, original, modified, metric)
             if p is not None:
                 ax.text(pos + 1.5, 1.04, f"p={p:.2g}", ha="center", va="bottom", fontsize=7)
         ax.set_ylim(-0.05, 1.15)
         ax.set_title(_model_label(model), pad=14)
-    axes[0].set_ylabel("match fraction")
+    axes[0].set_ylabel(ylabel)
     return fig
 
 
@@ -310,7 +346,7 @@ def _ablation(runs, models, ref):
     return fig
 
 
-def _attribution(runs, models, acts, columns):
+def _attribution(runs, models, acts, columns, ylabel):
     fig = _figure(len(models), len(columns), len(acts))
     axes = fig.subplots(len(models), len(columns), squeeze=False, sharey=True)
     for i, model in enumerate(models):
@@ -321,8 +357,31 @@ def _attribution(runs, models, acts, columns):
                 cell.loc[cell["activation"] == a, column].dropna().to_numpy(float) for a in present
             ]
             _boxes(axes[i, j], data, present, [None] * len(present))
-            axes[i, j].set_title(f"{_model_label(model)}: {column[5:-6]}", fontsize=9)
+            method = column[5:].rsplit("_", 1)[0]
+            axes[i, j].set_title(f"{_model_label(model)}: {method}", fontsize=9)
+        axes[i, 0].set_ylabel(ylabel)
+    return fig
+
+
+def _classification_vs_attribution(runs, models, acts, columns):
+    fig = _figure(len(models), len(columns), 6)
+    axes = fig.subplots(len(models), len(columns), squeeze=False, sharex=True, sharey=True)
+    colors = ("0.5", "tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple")
+    for i, model in enumerate(models):
+        cell = runs[runs["model"] == model]
+        for j, column in enumerate(columns):
+            ax = axes[i, j]
+            for k, act in enumerate(acts):
+                pick = cell[cell["activation"] == act]
+                if len(pick):
+                    ax.scatter(
+                        pick["auroc"], pick[column], s=14, color=colors[k % len(colors)], label=act
+                    )
+            ax.set_title(f"{_model_label(model)}: {column[5:].rsplit('_', 1)[0]}", fontsize=9)
+            ax.set_xlabel("test AUROC")
+            ax.grid(alpha=0.3)
         axes[i, 0].set_ylabel("attribution AUROC")
+        axes[i, 0].legend(fontsize=7)
     return fig
 
 
@@ -415,14 +474,14 @@ def _paper_lookup(paper, metric, figures_):
     return {metric: {(r.model, r.activation): float(r.value) for r in rows.itertuples()}}
 
 
-def _p_value(ttest_table, runs, model, original, modified):
+def _p_value(ttest_table, runs, model, original, modified, metric="match_fraction"):
     if ttest_table is None or not len(ttest_table):
         return None
     hit = ttest_table[
         (ttest_table["model"] == model)
         & (ttest_table["original"] == original)
         & (ttest_table["modified"] == modified)
-        & (ttest_table["metric"] == "match_fraction")
+        & (ttest_table["metric"] == metric)
         & (ttest_table["task"].isin(runs["task"].unique()))
     ]
     if hit.empty or pd.isna(hit["p_value"].iloc[0]):
