@@ -1,0 +1,169 @@
+"""Write docs/reproduction.md from the reports of paper-scale sweeps.
+
+    python jobs/reproduction_page.py results/repro_task1 [results/repro_task3 ...] \
+        --out docs/reproduction.md
+
+Each argument is a results folder whose report (``expact report FOLDER``) is already built;
+the page takes everything from that report: the paper's tables (``report/tables/*.tsv``), the
+reproduction check (each published value beside the runs' median and range, with its verdict)
+and every run's wall time and epochs (``report/runs.tsv``), plus the sweep's config and the
+commands that made it (``sweep.json``, ``slurm/submissions.json``). Nothing is typed in by hand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from toolkit.run_folder import SweepManifest  # noqa: E402
+
+
+def page(folders: list[Path]) -> str:
+    """The Markdown page of the reports in ``folders``."""
+    lines = [
+        "# Reproduction at the paper's scale",
+        "",
+        "Made by `python jobs/reproduction_page.py "
+        + " ".join(str(f) for f in folders)
+        + " --out docs/reproduction.md` from the reports of these sweeps "
+        f"({datetime.now(UTC).strftime('%Y-%m-%d')}). Every number comes from the run "
+        "records through `expact report`; the paper's values and their sources are "
+        "`toolkit/report/paper_values/*.tsv` (F: read off a figure, with that precision as "
+        "tolerance; P: printed).",
+        "",
+    ]
+    for folder in folders:
+        lines += _section(folder)
+    return "\n".join(lines) + "\n"
+
+
+def _section(folder: Path) -> list[str]:
+    manifest = SweepManifest(folder)
+    sweep = manifest.read() or {}
+    report = folder / "report"
+    out = [f"## {sweep.get('name', folder.name)} ({sweep.get('task', '?')})", ""]
+    out.append(f"Config: `{sweep.get('config', '?')}`; results folder `{folder}`.")
+    submissions = _submissions(manifest)
+    out.append("")
+    out.append("Commands:")
+    out.append("")
+    out.append("```bash")
+    if submissions:
+        profiles = sorted({s.get("profile", {}).get("name", "?") for s in submissions})
+        for profile in profiles:
+            out.append(
+                f"expact submit {sweep.get('config', 'CONFIG')} --results {folder} --profile {profile}"
+            )
+    else:
+        out.append(f"expact run {sweep.get('config', 'CONFIG')} --results {folder}")
+    out.append(f"expact report {folder}")
+    out.append("```")
+    out.append("")
+    # one sweep: report/tables; a sweep with re-analyses: its own tables in report/sweeps/.
+    tables = next(
+        (d for d in (report / "tables", report / "sweeps" / "tables") if d.is_dir()),
+        report / "tables",
+    )
+    check = tables / "reproduction_check.tsv"
+    if check.is_file():
+        table = pd.read_csv(check, sep="\t")
+        hits = int(table["within_range"].sum())
+        out.append(
+            f"**Reproduction check**: {hits} of {len(table)} published values lie within the "
+            "runs' range (min-max over trials, widened by the reading tolerance)."
+        )
+        out.append("")
+        shown = table[
+            [
+                "figure",
+                "metric",
+                "model",
+                "activation",
+                "paper",
+                "source",
+                "tolerance",
+                "n_trials",
+                "median",
+                "min",
+                "max",
+                "within_range",
+            ]
+        ]
+        out.append(_markdown(shown))
+        out.append("")
+    for tsv in sorted(tables.glob("*.tsv")):
+        if tsv.stem in ("reproduction_check", "ttests"):
+            continue
+        out.append(f"`{tsv.stem}` (mean+/-std):")
+        out.append("")
+        out.append(_markdown(pd.read_csv(tsv, sep="\t", dtype=str)))
+        out.append("")
+    runs = report / "runs.tsv"
+    if runs.is_file():
+        table = pd.read_csv(runs, sep="\t")
+        table = table[(table["status"] == "done") & (table["sweep_dir"] == ".")]
+        cols = [
+            c
+            for c in (
+                "run",
+                "seed",
+                "epochs_run",
+                "wall_s",
+                "auroc",
+                "aupr",
+                "match_fraction",
+                "match_any",
+            )
+            if c in table
+        ]
+        shown = table[cols].copy()
+        if "wall_s" in shown:
+            shown["wall_min"] = (shown.pop("wall_s") / 60).round(1)
+        out.append("Runs (wall time per run in minutes, on this machine: 2 shared cores):")
+        out.append("")
+        out.append(_markdown(shown.round(3)))
+        out.append("")
+    return out
+
+
+def _submissions(manifest: SweepManifest) -> list[dict]:
+    try:
+        return json.loads(manifest.submissions.read_text())
+    except (OSError, ValueError):
+        return []
+
+
+def _markdown(frame: pd.DataFrame) -> str:
+    header = "| " + " | ".join(map(str, frame.columns)) + " |"
+    rule = "|" + "---|" * len(frame.columns)
+    body = [
+        "| " + " | ".join("" if pd.isna(v) else str(v) for v in row) + " |"
+        for row in frame.itertuples(index=False)
+    ]
+    return "\n".join([header, rule, *body])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folders", type=Path, nargs="+")
+    parser.add_argument("--out", type=Path, default=REPO / "docs" / "reproduction.md")
+    args = parser.parse_args(argv)
+    missing = [f for f in args.folders if not (f / "report" / "runs.tsv").is_file()]
+    if missing:
+        print(f"no report in {missing[0]}: run `expact report {missing[0]}` first", file=sys.stderr)
+        return 2
+    args.out.write_text(page(args.folders))
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
