@@ -64,7 +64,7 @@ def check_inputs(
     from toolkit.steps import RUN_STEPS
 
     results_dir = Path(results_dir).resolve()
-    sections = resolve_paths(config.sections, results_dir, config.task)
+    sections = resolve_paths(config.sections, results_dir, config.task, config.extra.get("motifs"))
     n_variants = max(len(config.variants), 1)
     n_runs = len(config.models) * len(config.activations) * config.trials * n_variants
     checked = [
@@ -79,7 +79,7 @@ def check_inputs(
     uses_ground_truth = RUN_STEPS[config.task] == RUN_STEPS["task1"]
     seen: set[tuple] = set()
     for given in [config.sections] + [v[1] for v in config.variants]:  # `vary` may change them
-        resolved = resolve_paths(given, results_dir, config.task)
+        resolved = resolve_paths(given, results_dir, config.task, config.extra.get("motifs"))
         target = Path(resolved["tomtom"]["target"])
         ground_truth = resolved["match"]["ground_truth"]
         if (target, ground_truth) in seen:
@@ -90,10 +90,7 @@ def check_inputs(
             target_ids, line = _check_target(target)
             checked.append(line)
         else:
-            checked.append(
-                f"Tomtom target: JASPAR 2016 CORE vertebrates from pyjaspar, written to {target} "
-                "before the first run"
-            )
+            checked.append(_check_motif_set(config, target))
         if ground_truth is not None or uses_ground_truth:
             checked.append(_check_ground_truth(ground_truth, target_ids, target))
 
@@ -102,6 +99,8 @@ def check_inputs(
     if generate.get("pfm") is not None:
         checked.append(_check_pfm(config.task, generate, will_generate=not data.exists()))
 
+    if config.task == "sequences" and generate and not data.exists():
+        checked.append(_check_sequence_import(generate))
     if data.exists():
         checked.append(_check_data(config, data))
     else:
@@ -109,6 +108,39 @@ def check_inputs(
         # generated default; its parameters were checked with the config
         checked.append(f"data {data}: generated before the first run")
     return checked
+
+
+def _check_motif_set(config: SweepConfig, target: Path) -> str:
+    """The pyjaspar set written as the default target: its release must exist offline."""
+    motifs = config.extra.get("motifs") or {"release": "JASPAR2016"}
+    if "motifs" in config.extra:
+        from pyjaspar import jaspardb
+
+        releases = jaspardb().get_releases()
+        if motifs["release"] not in releases:
+            raise InputError(
+                config.source,
+                "motifs.release",
+                f"pyjaspar has no {motifs['release']!r}; releases: {releases}",
+            )
+    name = " ".join(str(v) for v in motifs.values())
+    return f"Tomtom target: {name} from pyjaspar, written to {target} before the first run"
+
+
+def _check_sequence_import(generate: dict) -> str:
+    """Read both files of a FASTA + label table import and split them, as the import will."""
+    from toolkit.data.sequences import checked, split_rows
+
+    options = {
+        k: generate[k] for k in ("id_column", "label_columns", "length", "resize") if k in generate
+    }
+    _, ids, names, y, length = checked(generate["fasta"], generate["labels"], **options)
+    rows = split_rows(ids, generate.get("split"), generate["fasta"])
+    sizes = "/".join(str(len(rows[s])) for s in ("train", "valid", "test"))
+    return (
+        f"FASTA {generate['fasta']} and labels {generate['labels']}: {len(ids)} sequences of "
+        f"{length} nt, {len(names)} label column(s) {names}, train/valid/test {sizes}"
+    )
 
 
 def _check_profile(profile: str | os.PathLike | Profile) -> str:

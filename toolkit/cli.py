@@ -91,6 +91,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     t2.add_argument("--out", type=Path, default=Path("data/invivo_dataset.h5"))
     t2.set_defaults(func=_cmd_data_task2)
+    exp = data_sub.add_parser(
+        "export", help="an HDF5 data set as FASTA + label table (to try the FASTA route)"
+    )
+    exp.add_argument("h5", type=Path, help="HDF5 in the toolkit's layout (X_*, Y_*)")
+    exp.add_argument("--out", type=Path, required=True, help="prefix: writes PREFIX.fa, PREFIX.tsv")
+    exp.set_defaults(func=_cmd_data_export)
 
     run = sub.add_parser("run", help="run a sweep config on this machine")
     run.add_argument("config", type=Path)
@@ -321,6 +327,14 @@ def _cmd_data_task2(args: argparse.Namespace) -> int:
     from toolkit.data.task2 import task2
 
     print(f"wrote {task2(args.deepsea, args.out)}")
+    return 0
+
+
+def _cmd_data_export(args: argparse.Namespace) -> int:
+    from toolkit.data.sequences import export_fasta
+
+    fasta, table = export_fasta(args.h5, args.out)
+    print(f"wrote {fasta} and {table}")
     return 0
 
 

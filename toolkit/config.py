@@ -123,8 +123,9 @@ class SweepConfig:
         """
         results_dir = Path(results_dir).resolve()
         variants = self.variants or [("", self.sections, self.model_options)]
+        motifs = self.extra.get("motifs")
         resolved = [
-            (label, resolve_paths(sections, results_dir, self.task), options)
+            (label, resolve_paths(sections, results_dir, self.task, motifs), options)
             for label, sections, options in variants
         ]
         return [
@@ -411,8 +412,13 @@ def _task_sections(raw: dict, task: str, known: dict[str, dict], source: str) ->
     return extra
 
 
-def resolve_paths(sections: dict, results_dir: Path, task: str) -> dict:
-    """Absolute paths for every file a run reads; defaults placed under ``results_dir``."""
+def resolve_paths(sections: dict, results_dir: Path, task: str, motifs: dict | None = None) -> dict:
+    """Absolute paths for every file a run reads; defaults placed under ``results_dir``.
+
+    ``motifs`` (the ``sequences`` task's section: release, collection, tax group) names the
+    default Tomtom target, ``<release>_<collection>_<tax_group>.meme``; JASPAR 2016 CORE
+    vertebrates, the paper's, otherwise.
+    """
     sections = copy.deepcopy(sections)
     data = sections["data"]
     data["path"] = (
@@ -420,13 +426,16 @@ def resolve_paths(sections: dict, results_dir: Path, task: str) -> dict:
         if data["path"]
         else str(SweepManifest(results_dir).data_dir / f"{task}.h5")
     )
-    if data["generate"].get("pfm"):
-        data["generate"]["pfm"] = str(Path(data["generate"]["pfm"]).resolve())
+    for key in ("pfm", "fasta", "labels"):  # the generators' input files
+        if data["generate"].get(key):
+            data["generate"][key] = str(Path(data["generate"][key]).resolve())
     tomtom = sections["tomtom"]
+    motifs = motifs or {"release": "JASPAR2016", "collection": "CORE", "tax_group": "vertebrates"}
+    default = f"{motifs['release']}_{motifs['collection']}_{motifs['tax_group']}.meme"
     tomtom["target"] = (
         str(Path(tomtom["target"]).resolve())
         if tomtom["target"]
-        else str(SweepManifest(results_dir).data_dir / "JASPAR2016_CORE_vertebrates.meme")
+        else str(SweepManifest(results_dir).data_dir / default)
     )
     if sections["match"]["ground_truth"]:
         sections["match"]["ground_truth"] = str(Path(sections["match"]["ground_truth"]).resolve())

@@ -126,6 +126,9 @@ def _data(task: str, data: dict, source: str) -> None:
 
     if task not in GENERATORS:
         raise InputError(source, "data.generate", f"{task} has no generator; remove the section")
+    if task == "sequences":  # a FASTA + label table import, not a simulation
+        _sequence_import(generate, source)
+        return
     # the generator's own signature says which options exist, so this never goes stale
     params = inspect.signature(resolve(GENERATORS[task])).parameters
     options = {k: p for k, p in params.items() if k != "output"}
@@ -158,6 +161,71 @@ def _data(task: str, data: dict, source: str) -> None:
             _bool(generate, "data.generate", key, source)
         elif isinstance(default, str) and not isinstance(value, str):
             raise InputError(source, field, f"expected a string (like {default!r}), got {value!r}")
+
+
+def _sequence_import(generate: dict, source: str) -> None:
+    """``data.generate`` of ``task: sequences`` (toolkit.data.sequences.sequences)."""
+    from toolkit.data.sequences import RESIZE
+
+    allowed = {"fasta", "labels", "id_column", "label_columns", "split", "length", "resize"}
+    unknown = sorted(set(generate) - allowed)
+    if unknown:
+        raise InputError(
+            source, f"data.generate.{unknown[0]}", f"unknown option; valid: {sorted(allowed)}"
+        )
+    for key in ("fasta", "labels"):
+        if not isinstance(generate.get(key), str):
+            raise InputError(
+                source, f"data.generate.{key}", "expected a file path (FASTA and label table)"
+            )
+    if generate.get("id_column") is not None and not isinstance(generate["id_column"], str):
+        raise InputError(source, "data.generate.id_column", "expected a column name")
+    columns = generate.get("label_columns")
+    if columns is not None and (
+        not isinstance(columns, list) or not columns or not all(isinstance(c, str) for c in columns)
+    ):
+        raise InputError(source, "data.generate.label_columns", "expected a list of column names")
+    if generate.get("length") is not None:
+        _int(generate, "data.generate", "length", source, minimum=1)
+    if generate.get("resize", "error") not in RESIZE:
+        raise InputError(
+            source, "data.generate.resize", f"expected one of {RESIZE}, got {generate['resize']!r}"
+        )
+    split = generate.get("split")
+    if split is None:
+        return
+    fractions, chromosomes = {"valid", "test", "seed"}, {"valid_chromosomes", "test_chromosomes"}
+    if (
+        not isinstance(split, dict)
+        or not split
+        or not (set(split) <= fractions or set(split) <= chromosomes)
+    ):
+        raise InputError(
+            source,
+            "data.generate.split",
+            "expected {valid: f, test: f, seed: n} or {valid_chromosomes: [...], "
+            f"test_chromosomes: [...]}}, got {split!r}",
+        )
+    if set(split) <= fractions:
+        total = 0.0
+        for key in ("valid", "test"):
+            value = split.get(key, 0.1 if key == "valid" else 0.2)
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value < 1:
+                raise InputError(
+                    source,
+                    f"data.generate.split.{key}",
+                    f"expected a fraction in (0, 1), got {value!r}",
+                )
+            total += value
+        if total >= 1:
+            raise InputError(source, "data.generate.split", "valid + test must leave training data")
+        _int(split | {"seed": split.get("seed", 0)}, "data.generate.split", "seed", source, 0)
+    else:
+        for key, value in split.items():
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise InputError(
+                    source, f"data.generate.split.{key}", "expected a list of chromosome names"
+                )
 
 
 def _filters(filters: dict, source: str) -> None:

@@ -85,6 +85,8 @@ class Dataset:
 def _task_spec(task: int | str | None, path: Path) -> dict | None:
     if task is None:
         return None
+    if str(task).lower() == "sequences":  # users' data: any labels, N allowed, models optional
+        return {"n_labels": None, "models": False, "allow_n": True}
     key = str(task).lower().removeprefix("task").strip()
     if not key.isdigit() or int(key) not in _TASKS:
         raise InputError(path, "task", f"unknown task {task!r}; expected one of 1-6 or None")
@@ -306,7 +308,7 @@ def load(
                     path, yk, f"{y_shape[1]} label columns differ from other splits' {n_labels}"
                 )
             n_labels = y_shape[1]
-            if spec and y_shape[1] != spec["n_labels"]:
+            if spec and spec["n_labels"] is not None and y_shape[1] != spec["n_labels"]:
                 raise InputError(
                     path,
                     yk,

@@ -32,8 +32,9 @@ def attribution_logos(
         One-hot sequences.
     maps : dict of str -> np.ndarray, shape (N, L, 4)
         Attribution maps by method name, in drawing order.
-    truth : np.ndarray, shape (N, 4, L) or (N, L, 4)
-        Ground-truth sequence models (PWMs), drawn as information logos (``I * p``, 0-2 bits).
+    truth : np.ndarray, shape (N, 4, L) or (N, L, 4), or (N, L), or None
+        Ground-truth sequence models (PWMs), drawn as information logos (``I * p``, 0-2 bits);
+        a motif-position mask, drawn as the observed bases at 2 bits; None: no truth track.
     path : str or Path
         Output path without suffix; ``.pdf`` and ``.png`` are written.
     norms : dict of str -> str, optional
@@ -57,12 +58,15 @@ def attribution_logos(
     from toolkit.plots._save import save_figure
 
     x = np.asarray(x, dtype=np.float64)
-    truth = np.asarray(truth, dtype=np.float64)
-    if truth.shape[1] == 4 and truth.shape[2] == x.shape[1] and x.shape[1] != 4:
-        truth = truth.transpose(0, 2, 1)
+    if truth is not None:
+        truth = np.asarray(truth, dtype=np.float64)
+        if truth.ndim == 2:  # a mask: the observed bases inside motifs, as certain positions
+            truth = np.where(truth[:, :, None] > 0, x, 0.25)
+        elif truth.shape[1] == 4 and truth.shape[2] == x.shape[1] and x.shape[1] != 4:
+            truth = truth.transpose(0, 2, 1)
     norms = norms or {}
     end = x.shape[1] if end is None else end
-    tracks = 1 + len(maps)
+    tracks = (truth is not None) + len(maps)
     fig, axes = plt.subplots(
         len(x) * tracks,
         1,
@@ -70,9 +74,11 @@ def attribution_logos(
         squeeze=False,
     )
     for i in range(len(x)):
-        pwm = truth[i, start:end]
-        info = 2.0 + np.sum(pwm * np.log2(pwm + 1e-10), axis=1, keepdims=True)
-        panels = [("ground truth", np.maximum(info * pwm, 0.0))]
+        panels = []
+        if truth is not None:
+            pwm = truth[i, start:end]
+            info = 2.0 + np.sum(pwm * np.log2(pwm + 1e-10), axis=1, keepdims=True)
+            panels.append(("ground truth", np.maximum(info * pwm, 0.0)))
         for name, values in maps.items():
             values = np.asarray(values[i, start:end], dtype=np.float64)
             if norms.get(name) == "l2norm":
@@ -89,7 +95,7 @@ def attribution_logos(
                 ax.set_xticks([])
             if k == 0 and titles:
                 ax.set_title(titles[i], fontsize=9, loc="left")
-            if k == 0:
+            if k == 0 and truth is not None:
                 ax.set_ylim(0, 2)
     fig.tight_layout()
     return save_figure(fig, path)

@@ -17,7 +17,7 @@ import json
 import math
 from pathlib import PurePosixPath
 
-ROW_SCHEMA = 4  # bump when the columns or their meaning change: the report cache is then rebuilt
+ROW_SCHEMA = 5  # bump when the columns or their meaning change: the report cache is then rebuilt
 
 COLUMNS: dict[str, str] = {
     "path": "string",  # record path relative to the report's root folder (the cache key)
@@ -49,6 +49,7 @@ COLUMNS: dict[str, str] = {
     "epochs_run": "float64",
     "wall_s": "float64",
     "tfs_matched": "string",  # ground-truth TFs with a matching filter, comma-separated
+    "filter_tfs": "string",  # JSON: each filter's best Tomtom hit's TF name ('' for none)
     "logo": "string",  # first PNG logo grid of the run, relative to its folder
     "versions": "string",  # JSON of the record's package versions
     "container": "string",  # JSON of the record's container section, if any
@@ -124,6 +125,9 @@ def _fill(row: dict, record: dict) -> None:
         row["coverage"] = _num(match.get("coverage"))
         if isinstance(match.get("best_qvalue"), list):
             row["n_filters"] = float(len(match["best_qvalue"]))
+        best_names = match.get("best_name")
+        if isinstance(best_names, list):
+            row["filter_tfs"] = json.dumps([str(n or "") for n in best_names])
         min_q = match.get("min_qvalue")
         if isinstance(min_q, dict):
             row["tfs_matched"] = ",".join(

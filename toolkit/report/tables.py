@@ -95,7 +95,57 @@ def paper_tables(runs: pd.DataFrame, order: list[tuple[str, str]]) -> list[Table
                     list(columns),
                 )
             )
+        if "filter_tfs" in sub and sub["filter_tfs"].notna().any():
+            tables.append(_filter_tfs(task, sub, order))
     return tables
+
+
+def _filter_tfs(task: str, runs: pd.DataFrame, order) -> Table:
+    """Which TFs the first-layer filters match, per model and activation (real data).
+
+    TSV ``model<TAB>filters matching any motif<TAB>best-hit TFs``: the mean number of
+    filters with a Tomtom hit per trial, and every TF that is some filter's best hit with the
+    number of such filters summed over trials, most frequent first.
+    """
+    import json
+    from collections import Counter
+
+    rows = []
+    groups = dict(list(runs.groupby(["model", "activation"], sort=False)))
+    for model, activation in order:
+        cell = groups.get((model, activation))
+        if cell is None:
+            continue
+        lists = [json.loads(v) for v in cell["filter_tfs"].dropna()]
+        if not lists:
+            continue
+        counts = Counter(name for names in lists for name in names if name)
+        rows.append(
+            {
+                "cell": f"{model}_{activation}",
+                "model": model,
+                "activation": activation,
+                "n_trials": len(lists),
+                "n_filters": float(np.mean([len(names) for names in lists])),
+                "filters_matched_mean": float(
+                    np.mean([sum(1 for n in names if n) for names in lists])
+                ),
+                "tfs": ", ".join(f"{tf} {n}" for tf, n in counts.most_common()),
+            }
+        )
+    stats = pd.DataFrame(rows)
+    lines = ["model\tfilters matching any motif\tbest-hit TFs (filters, all trials)"]
+    lines += [
+        f"{r.cell}\t{r.filters_matched_mean:.1f} of {r.n_filters:.0f}\t{r.tfs}"
+        for r in stats.itertuples()
+    ]
+    return Table(
+        f"{task}_filter_tfs",
+        f"{task}: the TFs first-layer filters match",
+        "\n".join(lines) + "\n",
+        stats,
+        [("filters matching any motif", "filters_matched_mean")],
+    )
 
 
 def finished_runs(rows: pd.DataFrame, sweep) -> tuple[pd.DataFrame, list[tuple[str, str]]]:

@@ -18,11 +18,13 @@ RUN_STEPS: dict[str, str] = {
     "task4": "toolkit.steps.task4:task4",
     "task5": "toolkit.steps.task56:task56",
     "task6": "toolkit.steps.task56:task56",
+    "sequences": "toolkit.steps.sequences:sequences",  # users' own data (FASTA + labels, HDF5)
 }
 # task -> the generator that writes its data set: fn(output, **data.generate) -> Path
 GENERATORS: dict[str, str] = {
     "task1": "toolkit.data.task1:task1",
     "task3": "toolkit.data.task3:task3",
+    "sequences": "toolkit.data.sequences:sequences",  # a FASTA + label table import
 }
 # task -> the task number the validating loader checks against (label columns, model_*)
 LOADER_TASK: dict[str, int] = {
@@ -31,6 +33,7 @@ LOADER_TASK: dict[str, int] = {
     "task3": 3,
     "task5": 5,
     "task6": 6,
+    "sequences": "sequences",
 }
 # tasks without a generator: where users get their data set (the config's data.path)
 DATA_SOURCES: dict[str, str] = {
@@ -100,6 +103,26 @@ TASK_SECTIONS: dict[str, dict[str, dict]] = {
     },
     "task5": _CHIP_SECTIONS,
     "task6": _CHIP_SECTIONS,
+    "sequences": {
+        "motifs": {  # the Tomtom target when tomtom.target is null: a JASPAR set from pyjaspar
+            "release": "JASPAR2024",
+            "collection": "CORE",
+            "tax_group": "vertebrates",
+        },
+        "attribution": {  # as Task 3's; scored only where the data have ground truth
+            "methods": ["saliency", "mutagenesis", "integrated_gradients", "deepshap"],
+            "n_sequences": 200,  # the first N test sequences with label class_index == 1
+            "class_index": 0,
+            "target": "prob",
+            "ig_references": 10,
+            "ig_steps": 20,
+            "ig_variant": "paper",
+            "shap_references": 10,
+            "info_threshold": 0.01,
+            "save_maps": True,
+            "logo_sequences": 3,
+        },
+    },
 }
 # tasks whose data set is too large for the in-memory loader: a check of its layout from
 # metadata, run before any compute instead of toolkit.data.load: fn(path), raises InputError
@@ -111,6 +134,7 @@ DATA_CHECKS: dict[str, str] = {
 # InputError (called by the config validator, before any compute)
 CONFIG_CHECKS: dict[str, str] = {
     "task3": "toolkit.steps.task3:check_config",
+    "sequences": "toolkit.steps.task3:check_config",  # the same attribution section
 }
 # task -> early-stopping monitor when the config's train section names none (spec §4);
 # tasks not listed keep TrainConfig's default, val_aupr (Task 1)
@@ -119,6 +143,7 @@ DEFAULT_MONITOR: dict[str, str] = {
     "task4": "val_auroc",
     "task5": "val_auroc",
     "task6": "val_auroc",
+    "sequences": "val_auroc",
 }
 
 

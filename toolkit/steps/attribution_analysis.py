@@ -31,7 +31,7 @@ def attribution_analysis(
     model,
     x_test: np.ndarray,
     y_test: np.ndarray,
-    model_test: np.ndarray,
+    model_test: np.ndarray | None,
     attr: dict,
     spec: RunSpec,
     run: RunFolder,
@@ -59,7 +59,9 @@ def attribution_analysis(
             spec.data["path"], "Y_test", f"no positive test sequence for class {column}"
         )
     x = x_test[rows]
-    truth = model_test[rows]  # (n, 4, L), as the file stores it
+    # (n, 4, L) ground-truth PWMs as the file stores them, an (n, L) motif mask, or None:
+    # users' data without ground truth get maps and logos, no scores
+    truth = None if model_test is None else model_test[rows]
     common = {"class_index": column, "target": attr["target"]}
     params = {
         "saliency": {},
@@ -92,9 +94,13 @@ def attribution_analysis(
         else:
             values = METHODS[name](model, x, **kwargs)
         seconds = time.time() - t0
-        scores = score(
-            values, x, truth, norm=DEFAULT_NORM[name], info_threshold=attr["info_threshold"]
-        )
+        if truth is None:
+            unscored = np.full(len(x), np.nan)
+            scores = {"auroc": unscored, "aupr": unscored, "n_positive": np.zeros(len(x), int)}
+        else:
+            scores = score(
+                values, x, truth, norm=DEFAULT_NORM[name], info_threshold=attr["info_threshold"]
+            )
         defined = np.isfinite(scores["auroc"])
         methods[name] = {
             "auroc": _mean(scores["auroc"]),
@@ -108,14 +114,17 @@ def attribution_analysis(
             "seconds": round(seconds, 3),
             **extra_info,
         }
-        log.info(
-            "%s: attribution AUROC %.4f AUPR %.4f (%d sequences, %.1f s)",
-            name,
-            methods[name]["auroc"] or float("nan"),
-            methods[name]["aupr"] or float("nan"),
-            len(x),
-            seconds,
-        )
+        if truth is None:
+            log.info("%s: %d maps, no ground truth to score (%.1f s)", name, len(x), seconds)
+        else:
+            log.info(
+                "%s: attribution AUROC %.4f AUPR %.4f (%d sequences, %.1f s)",
+                name,
+                methods[name]["auroc"] or float("nan"),
+                methods[name]["aupr"] or float("nan"),
+                len(x),
+                seconds,
+            )
         maps[name] = values
         tables.append(
             pd.DataFrame(
@@ -145,10 +154,15 @@ def attribution_analysis(
     k = min(attr["logo_sequences"], len(x))
     if k:
         titles = [
-            f"test sequence {rows[i]}: "
-            + ", ".join(
-                f"{m} AUROC {t.loc[i, 'auroc']:.2f}"
-                for m, t in zip(attr["methods"], tables, strict=True)
+            f"test sequence {rows[i]}"
+            + (
+                ": "
+                + ", ".join(
+                    f"{m} AUROC {t.loc[i, 'auroc']:.2f}"
+                    for m, t in zip(attr["methods"], tables, strict=True)
+                )
+                if truth is not None
+                else ""
             )
             for i in range(k)
         ]
@@ -156,7 +170,7 @@ def attribution_analysis(
         written = attribution_logos(
             x[:k],
             {m: v[:k] for m, v in maps.items()},
-            truth[:k],
+            None if truth is None else truth[:k],
             run.file(ATTRIBUTION_LOGOS),
             norms=norms,
             titles=titles,
@@ -174,7 +188,10 @@ def attribution_analysis(
         "scoring": (
             "per sequence: AUROC and AUPR (trapezoid) of the channel sum of map x input "
             "(mutagenesis: L2 norm of the deltas on the observed base) against positions with "
-            "more than info_threshold bits in the ground-truth model; mean and std over sequences"
+            "more than info_threshold bits in the ground-truth model (or inside the motif "
+            "mask); mean and std over sequences"
+            if truth is not None
+            else "none: the data set has no ground truth (model_* or mask_*); maps only"
         ),
         "methods": methods,
     }

@@ -35,6 +35,8 @@ def prepare(spec: RunSpec) -> None:
     if not target.exists():
         from toolkit.data.jaspar_meme import jaspar_meme
 
-        log.info("writing the JASPAR 2016 CORE vertebrates target database to %s", target)
+        # the paper's JASPAR 2016 CORE vertebrates, or the `motifs` section's set (sequences)
+        motifs = spec.extra.get("motifs") or {}
+        log.info("writing the JASPAR target database %s to %s", motifs or "JASPAR2016", target)
         target.parent.mkdir(parents=True, exist_ok=True)  # no generator may have made it
-        jaspar_meme(target)
+        jaspar_meme(target, **motifs)
