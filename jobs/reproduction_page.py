@@ -23,6 +23,7 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from toolkit.report.reproduction import COLUMNS  # noqa: E402
 from toolkit.run_folder import SweepManifest  # noqa: E402
 
 
@@ -81,22 +82,7 @@ def _section(folder: Path) -> list[str]:
             "runs' range (min-max over trials, widened by the reading tolerance)."
         )
         out.append("")
-        shown = table[
-            [
-                "figure",
-                "metric",
-                "model",
-                "activation",
-                "paper",
-                "source",
-                "tolerance",
-                "n_trials",
-                "median",
-                "min",
-                "max",
-                "within_range",
-            ]
-        ]
+        shown = table[[c for c in COLUMNS if c not in ("task", "median_minus_paper")]]
         out.append(_markdown(shown))
         out.append("")
     for tsv in sorted(tables.glob("*.tsv")):

@@ -114,14 +114,7 @@ def execute(
     if run.is_done(spec):
         return True
     run.mark_running(_where())
-    handler = logging.FileHandler(run.log, mode="a")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    logging.getLogger().addHandler(handler)
-    # the per-run log keeps the toolkit's INFO lines even when the caller's logging
-    # (a notebook, pytest, a Slurm job) leaves the root logger at WARNING
-    toolkit_log = logging.getLogger("toolkit")
-    if toolkit_log.level == logging.NOTSET:
-        toolkit_log.setLevel(logging.INFO)
+    handler = log_to(run.log)
     try:
         log.info("run %s starts (%s)", spec.name, _where())
         faults.fail_run(spec.name)
@@ -143,8 +136,27 @@ def execute(
         return False
     finally:
         run.clear_running()
-        logging.getLogger().removeHandler(handler)
-        handler.close()
+        stop_logging(handler)
+
+
+def log_to(path: Path) -> logging.Handler:
+    """Append every log line to ``path`` until :func:`stop_logging` (a run's own log).
+
+    The per-run log keeps the toolkit's INFO lines even when the caller's logging (a
+    notebook, pytest, a Slurm job) leaves the root logger at WARNING.
+    """
+    handler = logging.FileHandler(path, mode="a")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.getLogger().addHandler(handler)
+    toolkit_log = logging.getLogger("toolkit")
+    if toolkit_log.level == logging.NOTSET:
+        toolkit_log.setLevel(logging.INFO)
+    return handler
+
+
+def stop_logging(handler: logging.Handler) -> None:
+    logging.getLogger().removeHandler(handler)
+    handler.close()
 
 
 def sweep(

@@ -86,18 +86,14 @@ def run_ranks(results_dir: str | Path, specs: list[dict], progress: bool = False
 
 
 def _run_other_rank(step, spec, run: RunFolder, rank: int, progress: bool) -> None:
+    from toolkit.sweep import log_to, stop_logging
+
     run.path.mkdir(parents=True, exist_ok=True)
-    handler = logging.FileHandler(run.rank_log(rank), mode="a")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    logging.getLogger().addHandler(handler)
-    toolkit_log = logging.getLogger("toolkit")
-    if toolkit_log.level == logging.NOTSET:
-        toolkit_log.setLevel(logging.INFO)
+    handler = log_to(run.rank_log(rank))
     try:
         step(spec, run.path, progress=progress)
     except Exception:
         log.exception("run %s failed on rank %d", spec.name, rank)
         raise
     finally:
-        logging.getLogger().removeHandler(handler)
-        handler.close()
+        stop_logging(handler)

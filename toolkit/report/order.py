@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from toolkit.names import ALL_ACTIVATIONS
+
 MODELS = (
     "cnn-2",
     "cnn-50",
@@ -19,7 +21,7 @@ MODELS = (
     "cnn-dist-log",
 )
 # Fig. 1c's seven, then the modified (shift+scale, exp_relu), shift-only and scale-only ones
-BASE_ACTIVATIONS = ("relu", "exponential", "sigmoid", "tanh", "softplus", "linear", "elu")
+BASE_ACTIVATIONS = ALL_ACTIVATIONS[:7]
 MODIFIED_PAIRS = (
     ("sigmoid", "shift_scale_sigmoid"),
     ("tanh", "shift_scale_tanh"),
@@ -27,21 +29,7 @@ MODIFIED_PAIRS = (
     ("exponential", "exp_relu"),
 )
 ABLATION_BASES = ("sigmoid", "tanh", "relu")
-ACTIVATIONS = (
-    *BASE_ACTIVATIONS,
-    "shift_scale_relu",
-    "shift_scale_tanh",
-    "shift_scale_sigmoid",
-    "exp_relu",
-    "shift_relu",
-    "shift_tanh",
-    "shift_sigmoid",
-    "scale_relu",
-    "scale_tanh",
-    "scale_sigmoid",
-    "log_relu",
-    "log",
-)
+ACTIVATIONS = ALL_ACTIVATIONS  # the paper's grid order, then log_relu and log
 
 
 def cell_order(runs: pd.DataFrame, sweep_runs: list[dict] | None = None) -> list[tuple[str, str]]:
