@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -165,16 +166,56 @@ def pytest_report_header(config):
 
 
 def pytest_collection_modifyitems(config, items):
-    """The explicit opt-outs deselect their tests (see the module docstring)."""
+    """The explicit opt-outs deselect their tests (see the module docstring); the image tests
+    go last, and the image they share starts building now, beside the other tests."""
     chosen = [(var, pick) for var, (_, pick) in OPT_OUTS.items() if _env(var)]
-    if not chosen:
-        return
-    keep, drop = [], []
-    for item in items:
-        (drop if any(pick(item) for _, pick in chosen) else keep).append(item)
-    if drop:
-        config.hook.pytest_deselected(items=drop)
-        items[:] = keep
+    if chosen:
+        keep, drop = [], []
+        for item in items:
+            (drop if any(pick(item) for _, pick in chosen) else keep).append(item)
+        if drop:
+            config.hook.pytest_deselected(items=drop)
+            items[:] = keep
+    image_tests = [i for i in items if i.get_closest_marker("apptainer")]
+    if image_tests:
+        items[:] = [i for i in items if not i.get_closest_marker("apptainer")] + image_tests
+        start_image_build()
+
+
+# The image build (`expact containers build`, ~5 min) runs as a background process from the
+# start of the session; tests/test_apptainer.py waits for it. Overlapping it with the rest of
+# the suite saves most of its time: much of a build waits on downloads, apt and squashfs.
+IMAGE_BUILD: dict = {}
+
+
+def start_image_build() -> None:
+    import sys
+    import tempfile
+
+    from toolkit.containers import apptainer
+
+    if IMAGE_BUILD or os.environ.get("EXPACT_TEST_IMAGE") or not apptainer.available():
+        return  # a given image, or no runtime (the image tests then skip or fail themselves)
+    folder = Path(tempfile.mkdtemp(prefix="expact-test-image-"))
+    out, log = folder / "expact-debootstrap.sif", folder / "build.log"
+    command = [sys.executable, "-m", "toolkit", "containers", "build", "--output", str(out)]
+    with open(log, "wb") as handle:  # nice: the tests running beside it keep their pace
+        process = subprocess.Popen(
+            ["nice", "-n", "5", *command], stdout=handle, stderr=subprocess.STDOUT
+        )
+    IMAGE_BUILD.update(process=process, out=out, log=log, folder=folder, started=time.time())
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Stop a build no test waited for, and remove the image (about 0.5 GB)."""
+    import shutil
+
+    process = IMAGE_BUILD.get("process")
+    if process is not None and process.poll() is None:
+        process.terminate()
+        process.wait(timeout=60)
+    if IMAGE_BUILD.get("folder"):
+        shutil.rmtree(IMAGE_BUILD["folder"], ignore_errors=True)
 
 
 @pytest.hookimpl(hookwrapper=True)

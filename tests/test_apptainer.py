@@ -2,7 +2,8 @@
 Slurm array whose elements execute inside it (Tomtom through the image's MEME).
 
 The image is built once per session (about 5 min on an idle 2-core machine; the expensive
-step of CI) from the wheelhouse cached per machine (~/.cache/expact/wheelhouse, 35 s the
+step of CI), in a background process started when the tests are collected (conftest), so
+the build overlaps the rest of the suite and these tests run last; from the wheelhouse cached per machine (~/.cache/expact/wheelhouse, 35 s the
 first time here; up to 10 min through a slow proxy), shared by the tests and deleted at the
 end. jobs/test.sh installs the runtime (containers/apptainer-up.sh) and sets
 EXPACT_REQUIRE_APPTAINER=1, which turns the skip without a runtime into a failure.
@@ -64,6 +65,18 @@ def image(runtime, tmp_path_factory) -> Path:
     if reuse:
         yield Path(reuse)
         return
+    from conftest import IMAGE_BUILD
+
+    if IMAGE_BUILD:  # started with the session (conftest), beside the other tests
+        code = IMAGE_BUILD["process"].wait(timeout=3600)
+        out, log = IMAGE_BUILD["out"], IMAGE_BUILD["log"]
+        if code != 0 or not out.is_file():
+            print(log.read_text()[-6000:] if log.exists() else "no build log")
+            pytest.fail(f"expact containers build exited with {code}")
+        _note("image_build_background_s", time.time() - IMAGE_BUILD["started"])
+        _note("image_size_mb", out.stat().st_size / 1e6)
+        yield out
+        return  # conftest removes it at the end of the session
     # the pinned set, MEME sources and a Horovod wheel, collected once per machine and pin set
     # (downloads through a slow proxy would otherwise dominate every build)
     start = time.time()
