@@ -264,9 +264,16 @@ def test_hdf5_route_multilabel_with_ground_truth(tmp_path, reference_data):
 
 
 @pytest.mark.slurm
-def test_fasta_route_as_slurm_arrays(tmp_path, slurm, capsys):
+@pytest.mark.parametrize("route", ["fasta", "hdf5"])
+def test_both_routes_as_slurm_arrays_and_in_the_report(tmp_path, slurm, capsys, route):
     fa, tsv = _fasta_pair(tmp_path, n=200)
-    config = _config(tmp_path, {"generate": {"fasta": str(fa), "labels": str(tsv)}})
+    if route == "fasta":
+        data = {"generate": {"fasta": str(fa), "labels": str(tsv)}}
+    else:  # the same set written in the HDF5 layout first
+        from toolkit.data.sequences import sequences
+
+        data = {"path": str(sequences(tmp_path / "mine.h5", fa, tsv))}
+    config = _config(tmp_path, data)
     results = tmp_path / "results"
     code = main(
         [
@@ -287,6 +294,10 @@ def test_fasta_route_as_slurm_arrays(tmp_path, slurm, capsys):
     for run in ("cnn-local_relu_0", "cnn-local_exponential_0"):
         record = json.loads((results / "runs" / run / "record.json").read_text())
         assert record["slurm"]["SLURM_ARRAY_JOB_ID"] or record["slurm"]["SLURM_JOB_ID"]
+    assert main(["report", str(results), "--no-progress"]) == 0
+    html = (results / "report" / "index.html").read_text()
+    assert "sequences: the TFs first-layer filters match" in html
+    assert "sequences_filter_tfs" in html
 
 
 def test_readme_worked_example_is_copy_pasteable(tmp_path, paper_data, monkeypatch, capsys):
