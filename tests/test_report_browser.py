@@ -83,7 +83,8 @@ def test_every_figure_loads_and_every_table_has_its_rows(copied_report):
     folder, tmp = copied_report
     source = (folder / "index.html").read_text()
     n_img = len(re.findall(r"<img ", source))
-    assert n_img == 4 + 6  # classification, match fraction, match any, modified; 6 logos
+    # activation functions, classification, match fraction, match any, modified; 6 logos
+    assert n_img == 5 + 6
     dom = _run(
         ["--virtual-time-budget=15000", "--dump-dom", (folder / "index.html").as_uri()],
         tmp / "profile-dom",
