@@ -45,7 +45,7 @@ def _config(tmp_path: Path, data: dict, **over) -> Path:
 
 
 def _fasta_pair(tmp_path: Path, n: int = 300, length: int = 200) -> tuple[Path, Path]:
-    """Random sequences (some soft-masked, some N) with one label column."""
+    """Random sequences (some soft-masked, every 11th with an N) with one label column."""
     rng = np.random.default_rng(0)
     letters = np.array(list("ACGT"))
     fasta, table = [], ["id\tbound"]
@@ -235,6 +235,9 @@ def test_fasta_route_end_to_end_with_report(tmp_path):
     saliency = record["attribution"]["methods"]["saliency"]
     assert saliency["auroc"] is None and "no ground truth" in record["attribution"]["scoring"]
     assert (results / "runs" / "cnn-local_exponential_0" / "attribution_logos.png").exists()
+    with np.load(results / "runs" / "cnn-local_exponential_0" / "attribution_maps.npz") as maps:
+        assert (maps["x"].max(axis=2) == 1).all()  # sequences with N are left out
+        assert maps["saliency"].shape == (5, 200, 4)
     assert main(["report", str(results), "--no-progress"]) == 0
     tables = results / "report" / "tables"
     assert (

@@ -53,10 +53,13 @@ def attribution_analysis(
     from toolkit.plots import attribution_logos
 
     column = attr["class_index"]
-    rows = np.flatnonzero(y_test[:, column] == 1)[: attr["n_sequences"]]
+    # maps need one-hot sequences: positions with N (0.25 in all four channels, users' data)
+    # leave their sequence out, as Task 4's saliency does; the paper's sets have none
+    one_hot = (x_test.max(axis=2) == 1).all(axis=1)
+    rows = np.flatnonzero((y_test[:, column] == 1) & one_hot)[: attr["n_sequences"]]
     if len(rows) == 0:
         raise InputError(
-            spec.data["path"], "Y_test", f"no positive test sequence for class {column}"
+            spec.data["path"], "Y_test", f"no positive test sequence without N for class {column}"
         )
     x = x_test[rows]
     # (n, 4, L) ground-truth PWMs as the file stores them, an (n, L) motif mask, or None:
@@ -180,7 +183,8 @@ def attribution_analysis(
     summary = {
         "sequences": {
             "n": int(len(x)),
-            "selection": f"first {attr['n_sequences']} test sequences with label {column} == 1, in test order",
+            "selection": f"first {attr['n_sequences']} test sequences with label {column} == 1 "
+            "and without N, in test order",
         },
         "class_index": column,
         "target": attr["target"],
