@@ -58,7 +58,15 @@ def _section(folder: Path) -> list[str]:
     out.append("")
     out.append("```bash")
     if submissions:
-        profiles = sorted({s.get("profile", {}).get("name", "?") for s in submissions})
+        # a profile of slurm/profiles/ is named by its stem, as `--profile` takes it
+        profiles = sorted(
+            {
+                Path(name).stem
+                if (REPO / "slurm" / "profiles" / f"{Path(name).stem}.yaml").is_file()
+                else name
+                for name in (s.get("profile", {}).get("name", "?") for s in submissions)
+            }
+        )
         for profile in profiles:
             out.append(
                 f"expact submit {sweep.get('config', 'CONFIG')} --results {folder} --profile {profile}"
