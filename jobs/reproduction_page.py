@@ -40,6 +40,10 @@ def page(folders: list[Path]) -> str:
         "`toolkit/report/paper_values/*.tsv` (F: read off a figure, with that precision as "
         "tolerance; P: printed).",
         "",
+        f"Machine (where the page was made, and the runs ran): {_cpu()}. The runs' records, "
+        "`sweep.json`, `runs.tsv` and the report's tables are kept beside this page in "
+        "`docs/reproduction/<sweep>/` (weights and data sets are not).",
+        "",
     ]
     for folder in folders:
         lines += _section(folder)
@@ -126,6 +130,19 @@ def _section(folder: Path) -> list[str]:
         out.append(_markdown(shown.round(3)))
         out.append("")
     return out
+
+
+def _cpu() -> str:
+    import os
+
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+        model = next(
+            line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")
+        )
+    except (OSError, StopIteration):
+        model = "unknown CPU"
+    return f"{model}, {os.cpu_count()} cores, no GPU"
 
 
 def _submissions(manifest: SweepManifest) -> list[dict]:
