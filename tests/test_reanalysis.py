@@ -241,3 +241,11 @@ def test_reanalysis_runs_as_a_slurm_array_with_status(task1_sweep, slurm, capsys
     assert entry["cluster"] == "slurm" and len(entry["elements"]) == 2  # 2 runs per element
     assert main(["status", str(folder)]) == 0
     assert "4 done" in capsys.readouterr().out
+
+
+def test_an_analysis_file_that_is_not_a_mapping(task1_sweep, capsys):
+    tmp, results = task1_sweep
+    path = tmp / "list.yaml"
+    path.write_text("- filter_threshold\n")
+    assert main(["analyze", str(results), str(path)]) == 2
+    assert "list.yaml" in capsys.readouterr().err

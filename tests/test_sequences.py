@@ -329,3 +329,19 @@ def test_readme_worked_example_is_copy_pasteable(tmp_path, paper_data, monkeypat
         ran += 1
     assert ran >= 2 and (tmp_path / "data" / "irf1.fa").exists()
     assert re.search(r"3892 sequences of 400 nt", capsys.readouterr().out)
+
+
+@pytest.mark.parametrize(
+    "over, field",
+    [
+        ({"motifs": {"release": "JASPAR1999"}}, "motifs.release"),
+        ({"motifs": {"collection": 3}}, "motifs.collection"),
+        ({"train": {"epochs": 1, "record_gradients": "yes"}}, "train.record_gradients"),
+    ],
+)
+def test_bad_motif_set_and_train_options_fail_before_compute(tmp_path, capsys, over, field):
+    fa, tsv = _fasta_pair(tmp_path, n=20)
+    config = _config(tmp_path, {"generate": {"fasta": str(fa), "labels": str(tsv)}}, **over)
+    assert main(["run", str(config), "--check", "--results", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert "mine.yaml" in err and field in err and "Traceback" not in err

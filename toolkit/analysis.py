@@ -23,9 +23,7 @@ import numbers
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from toolkit.config import RunSpec
+from toolkit.config import RunSpec, read_yaml
 from toolkit.errors import InputError
 from toolkit.run_folder import SweepManifest
 
@@ -73,14 +71,7 @@ def load_analysis(path: str | Path) -> dict:
     """
     path = Path(path)
     source = str(path)
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise InputError(source, None, "analysis config not found") from None
-    except yaml.YAMLError as exc:
-        raise InputError(source, None, f"not valid YAML: {exc}") from None
-    if not isinstance(raw, dict):
-        raise InputError(source, None, "expected a mapping of keys at the top level")
+    raw = read_yaml(path, "analysis config")
     unknown = sorted(set(raw) - set(TOP_LEVEL), key=str)
     if unknown:
         raise InputError(source, unknown[0], f"unknown key; valid keys: {list(TOP_LEVEL)}")

@@ -166,21 +166,26 @@ def load_config(path: str | Path, overrides: dict | None = None) -> SweepConfig:
     """
     path = Path(path)
     source = str(path)
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise InputError(source, None, "config file not found") from None
-    except yaml.YAMLError as exc:
-        raise InputError(source, None, f"not valid YAML: {exc}") from None
-    if not isinstance(raw, dict):
-        raise InputError(source, None, "expected a mapping of keys at the top level")
-    raw = _merge(raw, overrides or {})
+    raw = _merge(read_yaml(path, "config file"), overrides or {})
     try:
         return parse_config(raw, source, default_name=path.stem)
     except (TypeError, AttributeError) as exc:
         # a value of a shape no check foresaw (a list where a name belongs, a number as a
         # key): still the config's fault, so one line naming it rather than a traceback
         raise InputError(source, None, f"a value has an unexpected type: {exc}") from None
+
+
+def read_yaml(path: Path, what: str) -> dict:
+    """A YAML file holding a mapping (a sweep or analysis config), or a one-line error."""
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise InputError(path, None, f"{what} not found") from None
+    except yaml.YAMLError as exc:
+        raise InputError(path, None, f"not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise InputError(path, None, "expected a mapping of keys at the top level")
+    return raw
 
 
 def parse_config(raw: dict, source: str = "config", default_name: str = "sweep") -> SweepConfig:
