@@ -14,10 +14,14 @@ BASE = {"task": "task1", "models": ["cnn-deep"], "activations": ["relu"]}
 
 
 def test_options_are_canonical_and_defaults_drop():
-    assert model_options(None) == {}
+    # the published models' kernels (he_normal) are the default, kept in the spec because they
+    # differ from the models before the key existed (everything glorot_uniform)
+    assert model_options(None) == {"kernel_initializer": "he_normal"}
+    assert model_options({"kernel_initializer": None}) == {"kernel_initializer": "he_normal"}
     assert (
         model_options(
             {
+                "kernel_initializer": "Glorot_Uniform",
                 "first_layer_initializer": "glorot_uniform",
                 "first_layer_batchnorm": True,
                 "first_layer_l2": "default",
@@ -29,18 +33,27 @@ def test_options_are_canonical_and_defaults_drop():
     assert model_options(
         {
             "first_layer_initializer": "Random_Normal:0.10",
+            "output_initializer": "glorot_normal",
             "first_layer_batchnorm": False,
             "first_layer_l2": "log",
             "first_layer_filters": 64,
         }
     ) == {
+        "kernel_initializer": "he_normal",
         "first_layer_initializer": "random_normal:0.1",
+        "output_initializer": "glorot_normal",
         "first_layer_batchnorm": False,
         "first_layer_l2": 0.1,
         "first_layer_filters": 64,
     }
-    assert model_options({"first_layer_l2": "none"}) == {"first_layer_l2": 0.0}
-    assert model_options({"first_layer_l2": "paper"}) == {"first_layer_l2": 1e-6}
+    glorot = {"kernel_initializer": "glorot_uniform"}
+    assert model_options(glorot | {"first_layer_l2": "none"}) == {"first_layer_l2": 0.0}
+    assert model_options(glorot | {"first_layer_l2": "paper"}) == {"first_layer_l2": 1e-6}
+    # a first conv spelled as the hidden kernels is kept: the log models' own is glorot_uniform
+    assert model_options({"first_layer_initializer": "he_normal"}) == {
+        "kernel_initializer": "he_normal",
+        "first_layer_initializer": "he_normal",
+    }
 
 
 @pytest.mark.parametrize(
@@ -49,6 +62,9 @@ def test_options_are_canonical_and_defaults_drop():
         ({"first_layer_init": "he_normal"}, "model.first_layer_init"),
         ({"first_layer_initializer": "xavier"}, "model.first_layer_initializer"),
         ({"first_layer_initializer": "random_normal:-1"}, "model.first_layer_initializer"),
+        ({"kernel_initializer": "xavier"}, "model.kernel_initializer"),
+        ({"kernel_initializer": 3}, "model.kernel_initializer"),
+        ({"output_initializer": "he_normal:2"}, "model.output_initializer"),
         ({"first_layer_batchnorm": "no"}, "model.first_layer_batchnorm"),
         ({"first_layer_l2": "strong"}, "model.first_layer_l2"),
         ({"first_layer_l2": -0.1}, "model.first_layer_l2"),
@@ -69,9 +85,9 @@ def test_spelled_out_defaults_keep_the_hash_and_options_change_it(tmp_path):
     nobn = parse_config(BASE | {"model": {"first_layer_batchnorm": False}}).run_specs(tmp_path)[0]
     assert plain.spec_hash == spelled.spec_hash
     assert nobn.spec_hash != plain.spec_hash and nobn.model_options == {
-        "first_layer_batchnorm": False
+        "kernel_initializer": "he_normal",
+        "first_layer_batchnorm": False,
     }
-    assert "model_options" not in plain.to_dict() or plain.to_dict()["model_options"] == {}
 
 
 def test_vary_expands_named_variants(tmp_path):
@@ -136,10 +152,21 @@ def test_built_models_follow_the_options():
     assert first_layer_summary(default) | {"parameters": 0} == {
         "filters": 32,
         "kernel_size": 19,
-        "initializer": "GlorotUniform",
+        "initializer": "HeNormal",
         "l2": pytest.approx(1e-6),
         "batchnorm": True,
         "parameters": 0,
+        "initializers": {
+            **{f"conv{i}": "he_normal" for i in (1, 2, 3, 4)},
+            "dense1": "he_normal",
+            "logits": "glorot_uniform",
+        },
+    }
+    assert first_layer_summary(changed)["initializers"]["conv1"] == "random_normal:0.1"
+    assert set(first_layer_summary(changed)["initializers"].values()) == {
+        "random_normal:0.1",
+        "he_normal",
+        "glorot_uniform",
     }
     with pytest.raises(InputError, match="residual block"):
         build_model("residualbind", "relu", first_layer_filters=8)

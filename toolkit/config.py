@@ -267,7 +267,7 @@ def _label_value(key: str, value: Any) -> str:
     """A value as it appears in run names (canonical, so equal values name equal runs)."""
     from toolkit.names import canonical_initializer, format_value
 
-    if key == "model.first_layer_initializer" and isinstance(value, str):
+    if key.startswith("model.") and key.endswith("_initializer") and isinstance(value, str):
         try:
             return canonical_initializer(value)
         except InputError:

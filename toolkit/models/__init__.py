@@ -16,6 +16,7 @@ from tensorflow import keras
 
 from toolkit.activations import canonical_activation
 from toolkit.errors import InputError
+from toolkit.model_options import PUBLISHED_KERNEL_INITIALIZER
 
 # Submodules are imported as modules (not their same-named builders) so that
 # `toolkit.models.cnn` etc. stay modules, e.g. for mock.patch.
@@ -28,6 +29,7 @@ from toolkit.models.layers import (
     FIRST_BN_LAYER,
     FIRST_CONV_LAYER,
     FirstLayer,
+    Kernels,
     resolve_initializer,
 )
 
@@ -92,18 +94,21 @@ def _positive_int(value: Any, field: str) -> int:
     return int(value)
 
 
-def _builder(name: str, kw: dict[str, Any]) -> Callable[[FirstLayer, int, int], keras.Model]:
-    """Builder taking (first_layer, input_length, n_outputs), with ``kw`` bound."""
-    builders: dict[str, Callable[[FirstLayer, int, int], keras.Model]] = {
-        "cnn-2": lambda fl, n, o: cnn.cnn((2, 50), fl, n, o, name="cnn_2", **kw),
-        "cnn-50": lambda fl, n, o: cnn.cnn((50, 2), fl, n, o, name="cnn_50", **kw),
-        "cnn-deep": lambda fl, n, o: cnn_deep.cnn_deep(fl, n, o, **kw),
-        "cnn-local": cnn_local.cnn_local,
-        "cnn-dist": cnn_dist.cnn_dist,
-        "basset": basset.basset,
-        "residualbind": residualbind.residualbind,
-        "cnn-deep-log": lambda fl, n, o: cnn_log.cnn_log("cnn-deep", fl, n, o),
-        "cnn-dist-log": lambda fl, n, o: cnn_log.cnn_log("cnn-dist", fl, n, o),
+Builder = Callable[[FirstLayer, int, int, Kernels], keras.Model]
+
+
+def _builder(name: str, kw: dict[str, Any]) -> Builder:
+    """Builder taking (first_layer, input_length, n_outputs, kernels), with ``kw`` bound."""
+    builders: dict[str, Builder] = {
+        "cnn-2": lambda fl, n, o, k: cnn.cnn((2, 50), fl, n, o, name="cnn_2", kernels=k, **kw),
+        "cnn-50": lambda fl, n, o, k: cnn.cnn((50, 2), fl, n, o, name="cnn_50", kernels=k, **kw),
+        "cnn-deep": lambda fl, n, o, k: cnn_deep.cnn_deep(fl, n, o, kernels=k, **kw),
+        "cnn-local": lambda fl, n, o, k: cnn_local.cnn_local(fl, n, o, kernels=k),
+        "cnn-dist": lambda fl, n, o, k: cnn_dist.cnn_dist(fl, n, o, kernels=k),
+        "basset": lambda fl, n, o, k: basset.basset(fl, n, o, kernels=k),
+        "residualbind": lambda fl, n, o, k: residualbind.residualbind(fl, n, o, kernels=k),
+        "cnn-deep-log": lambda fl, n, o, k: cnn_log.cnn_log("cnn-deep", fl, n, o, kernels=k),
+        "cnn-dist-log": lambda fl, n, o, k: cnn_log.cnn_log("cnn-dist", fl, n, o, kernels=k),
     }
     return builders[name]
 
@@ -113,7 +118,9 @@ def build_model(
     activation: str = "relu",
     input_length: int | None = None,
     n_outputs: int | None = None,
+    kernel_initializer: str | keras.initializers.Initializer | None = PUBLISHED_KERNEL_INITIALIZER,
     first_layer_initializer: str | keras.initializers.Initializer | None = None,
+    output_initializer: str | keras.initializers.Initializer | None = None,
     first_layer_batchnorm: bool = True,
     first_layer_l2: float | None = None,
     first_layer_filters: int | None = None,
@@ -134,9 +141,17 @@ def build_model(
         :data:`DEFAULT_INPUT_LENGTH`. CNN-2/50/deep double every width when L == 1000.
     n_outputs : int or None
         Number of sigmoid outputs; None takes :data:`DEFAULT_N_OUTPUTS`.
+    kernel_initializer : str or Initializer or None
+        Every conv and hidden dense kernel (spec §2.3): he_normal, the published models'
+        (default); ``"glorot_uniform"`` (or None) for the original from 2020-08-07 on and the
+        §8 controls. ResidualBind's residual-block convs are he_normal in every era.
     first_layer_initializer : str or Initializer or None
         First-conv kernel initializer: a Keras name (``"he_normal"``), ``"random_normal:<sigma>"``
-        for the §8 init sweep, or None for glorot_uniform.
+        for the §8 init sweep, or None for the model's own (``kernel_initializer``; the log
+        models' plain Conv1D: glorot_uniform).
+    output_initializer : str or Initializer or None
+        Output Dense kernel; None for the model's own (glorot_uniform; cnn-dist-log
+        glorot_normal).
     first_layer_batchnorm : bool
         False removes the first conv's BatchNorm (the §8 no-BN control).
     first_layer_l2 : float or None
@@ -203,12 +218,20 @@ def build_model(
         filters=first_layer_filters,
         activation=act,
         # Resolved here so a bad name fails before any layer is built.
-        initializer=resolve_initializer(first_layer_initializer),
+        initializer=(
+            None
+            if first_layer_initializer is None
+            else resolve_initializer(first_layer_initializer)
+        ),
         batchnorm=bool(first_layer_batchnorm),
         l2=l2,
     )
+    kernels = Kernels(
+        hidden=resolve_initializer(kernel_initializer),
+        output=None if output_initializer is None else resolve_initializer(output_initializer),
+    )
     try:
-        return _builder(model, kw)(first, length, outputs)
+        return _builder(model, kw)(first, length, outputs, kernels)
     except InputError:
         raise
     except ValueError as err:

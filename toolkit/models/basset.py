@@ -10,6 +10,7 @@ from tensorflow import keras
 
 from toolkit.models.layers import (
     FirstLayer,
+    Kernels,
     conv_layer,
     dense_layer,
     max_pool,
@@ -22,6 +23,7 @@ def basset(
     first_layer: FirstLayer | None = None,
     input_length: int = 600,
     n_outputs: int = 164,
+    kernels: Kernels | None = None,
 ) -> keras.Model:
     """Build the repo's Basset.
 
@@ -29,7 +31,10 @@ def basset(
     ----------
     first_layer : FirstLayer or None
         First-conv options (activation, initializer, BN, L2); None means the paper default
-        (relu, glorot_uniform, BN, L2 1e-6).
+        (relu, BN, L2 1e-6, the kernels' initializer).
+    kernels : Kernels or None
+        Kernel initializers of the conv/dense blocks and the head; None means the published
+        models' (he_normal; head glorot_uniform), spec §2.3.
     input_length : int
         Sequence length L of the ``(N, L, 4)`` one-hot input.
     n_outputs : int
@@ -43,14 +48,19 @@ def basset(
         dense2 1000, output (164,).
     """
     inputs = sequence_input(input_length)
-    x = (first_layer or FirstLayer())(inputs, 300, 19, dropout=0.2)
+    k = kernels or Kernels()
+    x = (first_layer or FirstLayer())(inputs, 300, 19, dropout=0.2, kernels=k)
     x = max_pool(x, 3, name="pool1")
-    x = conv_layer(x, 200, 11, name="conv2", padding="valid", dropout=0.2)
+    x = conv_layer(
+        x, 200, 11, name="conv2", padding="valid", dropout=0.2, kernel_initializer=k.hidden
+    )
     x = max_pool(x, 4, name="pool2")
-    x = conv_layer(x, 200, 7, name="conv3", padding="valid", dropout=0.2)
+    x = conv_layer(
+        x, 200, 7, name="conv3", padding="valid", dropout=0.2, kernel_initializer=k.hidden
+    )
     x = max_pool(x, 4, name="pool3")
     x = keras.layers.Flatten(name="flatten")(x)
-    x = dense_layer(x, 1000, name="dense1", dropout=0.5)
-    x = dense_layer(x, 1000, name="dense2", dropout=0.5)
-    outputs = output_layer(x, n_outputs)
+    x = dense_layer(x, 1000, name="dense1", dropout=0.5, kernel_initializer=k.hidden)
+    x = dense_layer(x, 1000, name="dense2", dropout=0.5, kernel_initializer=k.hidden)
+    outputs = output_layer(x, n_outputs, kernel_initializer=k.head())
     return keras.Model(inputs, outputs, name="basset")

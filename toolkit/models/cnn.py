@@ -11,6 +11,7 @@ from tensorflow import keras
 
 from toolkit.models.layers import (
     FirstLayer,
+    Kernels,
     conv_layer,
     dense_layer,
     max_pool,
@@ -33,6 +34,7 @@ def cnn(
     n_outputs: int = 12,
     multiplier: int | None = None,
     name: str | None = None,
+    kernels: Kernels | None = None,
 ) -> keras.Model:
     """Build CNN-2 (``pool_sizes=(2, 50)``) or CNN-50 (``(50, 2)``).
 
@@ -42,7 +44,10 @@ def cnn(
         Sizes (= strides) of the pool after conv1 and after conv2; 'same' padding.
     first_layer : FirstLayer or None
         First-conv options (activation, initializer, BN, L2); None means the paper default
-        (relu, glorot_uniform, BN, L2 1e-6).
+        (relu, BN, L2 1e-6, the kernels' initializer).
+    kernels : Kernels or None
+        Kernel initializers of the conv/dense blocks and the head; None means the published
+        models' (he_normal; head glorot_uniform), spec §2.3.
     input_length : int
         Sequence length L of the ``(N, L, 4)`` one-hot input.
     n_outputs : int
@@ -61,11 +66,14 @@ def cnn(
     p1, p2 = pool_sizes
     m = filter_multiplier(input_length, multiplier)
     inputs = sequence_input(input_length)
-    x = (first_layer or FirstLayer())(inputs, 32 * m, 19, dropout=0.1)
+    k = kernels or Kernels()
+    x = (first_layer or FirstLayer())(inputs, 32 * m, 19, dropout=0.1, kernels=k)
     x = max_pool(x, p1, name="pool1", padding="same")
-    x = conv_layer(x, 124 * m, 5, name="conv2", padding="same", dropout=0.1)
+    x = conv_layer(
+        x, 124 * m, 5, name="conv2", padding="same", dropout=0.1, kernel_initializer=k.hidden
+    )
     x = max_pool(x, p2, name="pool2", padding="same")
     x = keras.layers.Flatten(name="flatten")(x)
-    x = dense_layer(x, 512 * m, name="dense1", dropout=0.5)
-    outputs = output_layer(x, n_outputs)
+    x = dense_layer(x, 512 * m, name="dense1", dropout=0.5, kernel_initializer=k.hidden)
+    outputs = output_layer(x, n_outputs, kernel_initializer=k.head())
     return keras.Model(inputs, outputs, name=name or f"cnn_{p1}")

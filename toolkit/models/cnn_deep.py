@@ -11,6 +11,7 @@ from tensorflow import keras
 from toolkit.models.cnn import filter_multiplier
 from toolkit.models.layers import (
     FirstLayer,
+    Kernels,
     conv_layer,
     dense_layer,
     max_pool,
@@ -26,6 +27,7 @@ def cnn_deep(
     multiplier: int | None = None,
     last_pool_padding: str = "valid",
     name: str = "cnn_deep",
+    kernels: Kernels | None = None,
 ) -> keras.Model:
     """Build CNN-deep.
 
@@ -33,7 +35,10 @@ def cnn_deep(
     ----------
     first_layer : FirstLayer or None
         First-conv options (activation, initializer, BN, L2); None means the paper default
-        (relu, glorot_uniform, BN, L2 1e-6).
+        (relu, BN, L2 1e-6, the kernels' initializer).
+    kernels : Kernels or None
+        Kernel initializers of the conv/dense blocks and the head; None means the published
+        models' (he_normal; head glorot_uniform), spec §2.3.
     input_length : int
         Sequence length L of the ``(N, L, 4)`` one-hot input.
     n_outputs : int
@@ -54,14 +59,21 @@ def cnn_deep(
     """
     m = filter_multiplier(input_length, multiplier)
     inputs = sequence_input(input_length)
-    x = (first_layer or FirstLayer())(inputs, 32 * m, 19, dropout=0.1)
-    x = conv_layer(x, 48 * m, 7, name="conv2", padding="same", dropout=0.2)
+    k = kernels or Kernels()
+    x = (first_layer or FirstLayer())(inputs, 32 * m, 19, dropout=0.1, kernels=k)
+    x = conv_layer(
+        x, 48 * m, 7, name="conv2", padding="same", dropout=0.2, kernel_initializer=k.hidden
+    )
     x = max_pool(x, 4, name="pool1")
-    x = conv_layer(x, 96 * m, 7, name="conv3", padding="valid", dropout=0.3)
+    x = conv_layer(
+        x, 96 * m, 7, name="conv3", padding="valid", dropout=0.3, kernel_initializer=k.hidden
+    )
     x = max_pool(x, 4, name="pool2")
-    x = conv_layer(x, 128 * m, 3, name="conv4", padding="valid", dropout=0.4)
+    x = conv_layer(
+        x, 128 * m, 3, name="conv4", padding="valid", dropout=0.4, kernel_initializer=k.hidden
+    )
     x = max_pool(x, 3, name="pool3", padding=last_pool_padding)
     x = keras.layers.Flatten(name="flatten")(x)
-    x = dense_layer(x, 512 * m, name="dense1", dropout=0.5)
-    outputs = output_layer(x, n_outputs)
+    x = dense_layer(x, 512 * m, name="dense1", dropout=0.5, kernel_initializer=k.hidden)
+    outputs = output_layer(x, n_outputs, kernel_initializer=k.head())
     return keras.Model(inputs, outputs, name=name)

@@ -9,6 +9,7 @@ from tensorflow import keras
 
 from toolkit.models.layers import (
     FirstLayer,
+    Kernels,
     conv_layer,
     dense_layer,
     max_pool,
@@ -24,6 +25,7 @@ def cnn_dist(
     pool_padding: str = "valid",
     output_initializer: str = "glorot_uniform",
     name: str = "cnn_dist",
+    kernels: Kernels | None = None,
 ) -> keras.Model:
     """Build CNN-dist.
 
@@ -31,7 +33,10 @@ def cnn_dist(
     ----------
     first_layer : FirstLayer or None
         First-conv options (activation, initializer, BN, L2); None means the paper default
-        (relu, glorot_uniform, BN, L2 1e-6).
+        (relu, BN, L2 1e-6, the kernels' initializer).
+    kernels : Kernels or None
+        Kernel initializers of the conv/dense blocks and the head; None means the published
+        models' (he_normal; head glorot_uniform), spec §2.3.
     input_length : int
         Sequence length L of the ``(N, L, 4)`` one-hot input.
     n_outputs : int
@@ -52,14 +57,19 @@ def cnn_dist(
         output (1,).
     """
     inputs = sequence_input(input_length)
-    x = (first_layer or FirstLayer())(inputs, 24, 19, dropout=0.1)
-    x = conv_layer(x, 32, 7, name="conv2", padding="same", dropout=0.2)
+    k = kernels or Kernels()
+    x = (first_layer or FirstLayer())(inputs, 24, 19, dropout=0.1, kernels=k)
+    x = conv_layer(x, 32, 7, name="conv2", padding="same", dropout=0.2, kernel_initializer=k.hidden)
     x = max_pool(x, 4, name="pool1", padding=pool_padding)
-    x = conv_layer(x, 48, 7, name="conv3", padding="valid", dropout=0.3)
+    x = conv_layer(
+        x, 48, 7, name="conv3", padding="valid", dropout=0.3, kernel_initializer=k.hidden
+    )
     x = max_pool(x, 4, name="pool2", padding=pool_padding)
-    x = conv_layer(x, 64, 3, name="conv4", padding="valid", dropout=0.4)
+    x = conv_layer(
+        x, 64, 3, name="conv4", padding="valid", dropout=0.4, kernel_initializer=k.hidden
+    )
     x = max_pool(x, 3, name="pool3", padding="same")
     x = keras.layers.Flatten(name="flatten")(x)
-    x = dense_layer(x, 96, name="dense1", dropout=0.5)
-    outputs = output_layer(x, n_outputs, kernel_initializer=output_initializer)
+    x = dense_layer(x, 96, name="dense1", dropout=0.5, kernel_initializer=k.hidden)
+    outputs = output_layer(x, n_outputs, kernel_initializer=k.head(output_initializer))
     return keras.Model(inputs, outputs, name=name)

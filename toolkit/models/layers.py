@@ -2,7 +2,9 @@
 
 Every conv block is ``Conv1D(no bias, L2 1e-6) -> BatchNorm -> Activation -> Dropout`` and every
 hidden dense block is ``Dense(no bias, L2 1e-6) -> BatchNorm -> Activation -> Dropout``. The head
-is ``Dense(bias, no L2) -> sigmoid``.
+is ``Dense(bias, no L2) -> sigmoid``. Their kernel initializers are a :class:`Kernels`: he_normal
+for every conv and hidden dense kernel in the code that made the published figures, Keras'
+glorot_uniform from 2020-08-07 on (spec §2.3; the era of each figure: toolkit/eras.py).
 
 Layers get fixed names so analysis code can find them without relying on indices (spec §12
 item 10): block ``convK`` is made of ``convK``, ``convK_bn``, ``convK_activation`` and
@@ -18,6 +20,7 @@ import tensorflow as tf
 from tensorflow import keras
 
 from toolkit.activations import activations
+from toolkit.model_options import PUBLISHED_KERNEL_INITIALIZER
 
 # INITIALIZER_NAMES is re-exported: its home is toolkit.names, which imports no TensorFlow
 from toolkit.names import INITIALIZER_NAMES, parse_initializer  # noqa: F401
@@ -42,7 +45,7 @@ def resolve_initializer(spec: Initializer) -> keras.initializers.Initializer | s
     Parameters
     ----------
     spec : str or keras.initializers.Initializer or None
-        ``None`` (Keras default, glorot_uniform), a Keras initializer name (see
+        ``None`` (Keras' default, glorot_uniform), a Keras initializer name (see
         :data:`INITIALIZER_NAMES`), ``random_normal:<sigma>`` (``RandomNormal(0, sigma)``) or an
         initializer instance.
 
@@ -141,6 +144,7 @@ def dense_layer(
     name: str,
     activation: Activation = "relu",
     dropout: float = 0.0,
+    kernel_initializer: Initializer = None,
     l2: float | None = DEFAULT_L2,
 ) -> tf.Tensor:
     """Hidden dense block: ``Dense(no bias, L2) -> BatchNorm -> Activation -> [Dropout]``.
@@ -158,6 +162,8 @@ def dense_layer(
         Keras activation name or function.
     dropout : float
         Dropout rate; 0 adds no Dropout layer.
+    kernel_initializer : str or Initializer or None
+        See :func:`resolve_initializer`.
     l2 : float or None
         L2 strength on the kernel.
 
@@ -166,7 +172,13 @@ def dense_layer(
     tf.Tensor
         Shape ``(N, units)``.
     """
-    x = keras.layers.Dense(units, use_bias=False, kernel_regularizer=_l2(l2), name=name)(x)
+    x = keras.layers.Dense(
+        units,
+        use_bias=False,
+        kernel_initializer=resolve_initializer(kernel_initializer),
+        kernel_regularizer=_l2(l2),
+        name=name,
+    )(x)
     x = keras.layers.BatchNormalization(name=f"{name}_bn")(x)
     x = keras.layers.Activation(activation, name=f"{name}_activation")(x)
     if dropout:
@@ -175,7 +187,7 @@ def dense_layer(
 
 
 def output_layer(
-    x: tf.Tensor, n_outputs: int, *, kernel_initializer: str = "glorot_uniform"
+    x: tf.Tensor, n_outputs: int, *, kernel_initializer: Initializer = "glorot_uniform"
 ) -> tf.Tensor:
     """Head: ``Dense(n_outputs, bias, no L2)`` named ``logits``, then sigmoid named ``output``.
 
@@ -185,8 +197,9 @@ def output_layer(
         Input of shape ``(N, D)``.
     n_outputs : int
         Number of binary labels.
-    kernel_initializer : str
-        glorot_uniform everywhere except cnn-dist-log (glorot_normal).
+    kernel_initializer : str or Initializer or None
+        glorot_uniform everywhere except cnn-dist-log (glorot_normal); see
+        :func:`resolve_initializer`.
 
     Returns
     -------
@@ -195,7 +208,10 @@ def output_layer(
         layer ``logits``.
     """
     x = keras.layers.Dense(
-        n_outputs, use_bias=True, kernel_initializer=kernel_initializer, name="logits"
+        n_outputs,
+        use_bias=True,
+        kernel_initializer=resolve_initializer(kernel_initializer),
+        name="logits",
     )(x)
     return keras.layers.Activation("sigmoid", name="output")(x)
 
@@ -203,6 +219,29 @@ def output_layer(
 def max_pool(x: tf.Tensor, size: int, *, name: str, padding: str = "valid") -> tf.Tensor:
     """``MaxPool1D(size, stride=size)``; output length ``floor(L/size)`` (valid) or ceil (same)."""
     return keras.layers.MaxPool1D(pool_size=size, strides=size, padding=padding, name=name)(x)
+
+
+@dataclass(frozen=True)
+class Kernels:
+    """Kernel initializers of a model's blocks (spec §2.3).
+
+    Attributes
+    ----------
+    hidden : str or Initializer or None
+        Every :func:`conv_layer` and :func:`dense_layer` kernel, and the first conv's unless
+        :attr:`FirstLayer.initializer` is set. Default he_normal (the published models);
+        None is Keras' glorot_uniform (the original from 2020-08-07 on, and its controls).
+    output : str or Initializer or None
+        The output Dense's kernel; None is the model's own (glorot_uniform, cnn-dist-log
+        glorot_normal).
+    """
+
+    hidden: Initializer = PUBLISHED_KERNEL_INITIALIZER
+    output: Initializer = None
+
+    def head(self, model_default: str = "glorot_uniform") -> Initializer:
+        """The output kernel's initializer: :attr:`output`, else the model's own."""
+        return model_default if self.output is None else self.output
 
 
 @dataclass(frozen=True)
@@ -214,7 +253,8 @@ class FirstLayer:
     activation : str
         Activation name understood by :func:`toolkit.activations.activations`.
     initializer : str or Initializer or None
-        First-conv kernel initializer (see :func:`resolve_initializer`).
+        First-conv kernel initializer (see :func:`resolve_initializer`); None takes the
+        model's hidden kernels' (:attr:`Kernels.hidden`).
     batchnorm : bool
         False removes the first BatchNorm (no-BN control).
     l2 : float or None
@@ -229,8 +269,11 @@ class FirstLayer:
     l2: float | None = DEFAULT_L2
     filters: int | None = None
 
-    def __call__(self, x: tf.Tensor, filters: int, kernel_size: int, dropout: float) -> tf.Tensor:
+    def __call__(
+        self, x: tf.Tensor, filters: int, kernel_size: int, dropout: float, kernels: Kernels
+    ) -> tf.Tensor:
         """Apply the first conv block (``conv1``, same padding) to ``x`` of shape (N, L, 4)."""
+        initializer = kernels.hidden if self.initializer is None else self.initializer
         return conv_layer(
             x,
             self.filters or filters,
@@ -240,7 +283,7 @@ class FirstLayer:
             activation=activations(self.activation),
             dropout=dropout,
             batchnorm=self.batchnorm,
-            kernel_initializer=self.initializer,
+            kernel_initializer=initializer,
             l2=self.l2,
         )
 

@@ -12,6 +12,7 @@ from tensorflow import keras
 from toolkit.models.layers import (
     DEFAULT_L2,
     FirstLayer,
+    Kernels,
     conv_layer,
     dense_layer,
     max_pool,
@@ -49,6 +50,7 @@ def residualbind(
     first_layer: FirstLayer | None = None,
     input_length: int = 400,
     n_outputs: int = 1,
+    kernels: Kernels | None = None,
 ) -> keras.Model:
     """Build ResidualBind.
 
@@ -56,7 +58,10 @@ def residualbind(
     ----------
     first_layer : FirstLayer or None
         First-conv options (activation, initializer, BN, L2); None means the paper default
-        (relu, glorot_uniform, BN, L2 1e-6).
+        (relu, BN, L2 1e-6, the kernels' initializer).
+    kernels : Kernels or None
+        Kernel initializers of the conv/dense blocks and the head; None means the published
+        models' (he_normal; head glorot_uniform), spec §2.3.
     input_length : int
         Sequence length L of the ``(N, L, 4)`` one-hot input.
     n_outputs : int
@@ -70,14 +75,17 @@ def residualbind(
         output (1,). The residual block's output layer is ``residual1_activation2``.
     """
     inputs = sequence_input(input_length)
-    x = (first_layer or FirstLayer())(inputs, 24, 19, dropout=0.1)
+    k = kernels or Kernels()
+    x = (first_layer or FirstLayer())(inputs, 24, 19, dropout=0.1, kernels=k)
     x = _residual_block(x, 5, name="residual1")
     x = max_pool(x, 10, name="pool1")
-    x = conv_layer(x, 48, 7, name="conv2", padding="same", dropout=0.3)
+    x = conv_layer(x, 48, 7, name="conv2", padding="same", dropout=0.3, kernel_initializer=k.hidden)
     x = max_pool(x, 5, name="pool2")
-    x = conv_layer(x, 64, 3, name="conv3", padding="valid", dropout=0.4)
+    x = conv_layer(
+        x, 64, 3, name="conv3", padding="valid", dropout=0.4, kernel_initializer=k.hidden
+    )
     x = max_pool(x, 4, name="pool3")
     x = keras.layers.Flatten(name="flatten")(x)
-    x = dense_layer(x, 96, name="dense1", dropout=0.5)
-    outputs = output_layer(x, n_outputs)
+    x = dense_layer(x, 96, name="dense1", dropout=0.5, kernel_initializer=k.hidden)
+    outputs = output_layer(x, n_outputs, kernel_initializer=k.head())
     return keras.Model(inputs, outputs, name="residualbind")

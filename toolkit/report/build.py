@@ -78,6 +78,7 @@ MAX_PROBLEM_ROWS = 500  # listed in index.html; problems.tsv has them all
 _SHORT = {
     "median_minus_paper": "median - paper",
     "within_range": "in range",
+    "paper_std": "paper std",
     "n_trials": "n",
     "tolerance": "+/-",
     "n_original": "n orig",
@@ -282,9 +283,12 @@ def _write(tmp, out, root, sweeps, rows, done, problems, counts, stats, figures_
                 {
                     "kind": "text",
                     "text": f"{hits} of {len(repro)} published values the runs "
-                    "cover lie within this run's trial range (min-max over trials, widened by the "
-                    "precision with which the value was read off the paper's figure). Source: F = "
-                    "median measured off a committed figure, P = printed in a notebook.",
+                    "cover are reproduced. Rule per row: a value read off a figure (a median) "
+                    "must lie within this run's trial range (min-max over trials, widened by the "
+                    "precision with which it was read); a printed mean +/- std must have this "
+                    "run's mean within two of the paper's standard deviations of the paper's "
+                    "mean. Source: F = median measured off a committed figure, P = printed in a "
+                    "notebook.",
                 },
                 {
                     "kind": "table",

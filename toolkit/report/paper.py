@@ -1,9 +1,12 @@
 """The paper's published numbers (spec ``paper.md`` §9), kept as data files in ``paper_values/``.
 
 Every value file has the columns ``task, figure, metric, model, activation, value, source,
-tolerance``: ``source`` is ``F`` (median measured off a committed figure; ``tolerance`` is the
-measurement's precision, 0.01 for boxplots, 0.003 for scatter centroids) or ``P`` (printed in a
-notebook output, exact). ``ttests.tsv`` holds the printed t-test p-values (its own columns).
+tolerance``, and optionally ``std``: ``source`` is ``F`` (median measured off a committed
+figure; ``tolerance`` is the measurement's precision, 0.01 for boxplots, 0.003 for scatter
+centroids) or ``P`` (printed in a notebook output, exact). A printed mean +/- std (Task 3
+attribution) has its ``std``: the paper's spread over its trials, which the reproduction check
+uses instead of a trial range. ``ttests.tsv`` holds the printed t-test p-values (its own
+columns).
 """
 
 from __future__ import annotations
@@ -18,8 +21,19 @@ _ORDER = (
     "modified_activations.tsv",
     "ablation_task1.tsv",
     "task3_auroc.tsv",
+    "task3_attribution.tsv",
 )  # the report lists them in this order
-VALUE_COLUMNS = ["task", "figure", "metric", "model", "activation", "value", "source", "tolerance"]
+VALUE_COLUMNS = [
+    "task",
+    "figure",
+    "metric",
+    "model",
+    "activation",
+    "value",
+    "source",
+    "tolerance",
+    "std",
+]
 
 
 def paper_values(name: str | None = None) -> pd.DataFrame:
@@ -40,5 +54,6 @@ def paper_values(name: str | None = None) -> pd.DataFrame:
     for name_ in names:
         if name_ != "ttests.tsv":
             with (folder / name_).open() as handle:
-                frames.append(pd.read_csv(handle, sep="\t", comment="#")[VALUE_COLUMNS])
+                table = pd.read_csv(handle, sep="\t", comment="#")
+            frames.append(table.reindex(columns=VALUE_COLUMNS))  # `std` only where printed
     return pd.concat(frames, ignore_index=True)

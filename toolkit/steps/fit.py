@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from toolkit.config import RunSpec
+from toolkit.model_options import build_kwargs
 from toolkit.run_folder import RunFolder
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,9 @@ class Fitted:
 
 
 def first_layer_summary(model) -> dict:
-    """``filters``, ``kernel_size``, ``initializer``, ``l2``, ``batchnorm``, ``parameters``."""
+    """``filters``, ``kernel_size``, ``initializer``, ``l2``, ``batchnorm``, ``parameters``,
+    and ``initializers``: every conv and dense kernel's initializer by layer name."""
+    from toolkit.models.initializers import kernel_initializers
     from toolkit.models.layers import FIRST_BN_LAYER, FIRST_CONV_LAYER
 
     conv = model.get_layer(FIRST_CONV_LAYER)
@@ -61,6 +64,7 @@ def first_layer_summary(model) -> dict:
         "l2": float(getattr(regularizer, "l2", 0.0)) if regularizer is not None else 0.0,
         "batchnorm": any(layer.name == FIRST_BN_LAYER for layer in model.layers),
         "parameters": int(model.count_params()),
+        "initializers": kernel_initializers(model),
     }
 
 
@@ -96,7 +100,7 @@ def fit(spec: RunSpec, data, run: RunFolder, progress: bool = True) -> Fitted:
         activation=spec.activation,
         input_length=data.x_train.shape[1],
         n_outputs=data.y_train.shape[1],
-        **spec.model_options,  # the config's `model` section (toolkit.model_options)
+        **build_kwargs(spec.model_options),  # the config's `model` section
     )
     config = TrainConfig.from_dict(spec.train)
     log.info(

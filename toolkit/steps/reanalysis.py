@@ -26,6 +26,7 @@ import numpy as np
 
 from toolkit.config import RunSpec
 from toolkit.errors import InputError
+from toolkit.model_options import build_kwargs
 from toolkit.run_folder import ACTIVATIONS as ACTIVATIONS_NPZ
 from toolkit.run_folder import RunFolder
 
@@ -197,7 +198,7 @@ class _Source:
             activation=self.spec.activation,
             input_length=data.x_test.shape[1],
             n_outputs=data.y_test.shape[1],
-            **self.spec.model_options,
+            **build_kwargs(self.spec.model_options),
         )
         if trained:
             model.load_weights(self.run.weights)

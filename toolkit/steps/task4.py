@@ -28,6 +28,7 @@ import numpy as np
 
 from toolkit.config import RunSpec
 from toolkit.errors import InputError
+from toolkit.model_options import build_kwargs
 from toolkit.run_folder import RunFolder, SweepManifest
 
 log = logging.getLogger(__name__)
@@ -110,7 +111,7 @@ def task4(spec: RunSpec, run_dir: str | Path, progress: bool = True) -> dict:
         activation=spec.activation,
         input_length=train.length,
         n_outputs=train.n_targets,
-        **spec.model_options,
+        **build_kwargs(spec.model_options),
     )
     log.info(
         "rank %d/%d: training %s (seed %d), %d steps/epoch of %d sequences per rank",
