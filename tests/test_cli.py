@@ -56,6 +56,20 @@ def test_data_task1_bad_motif_is_one_line_error_and_writes_nothing(
     assert not out.exists() and list(tmp_path.iterdir()) == []
 
 
+def test_data_task3_motifs_picks_the_figures_core_tfs(tmp_path, reference_data):
+    """--motifs SRF,STAT1 writes the Task 3 data of the published figures (toolkit/eras.py)."""
+    pfm = str(reference_data / "pfm_vertebrates.txt")
+    out = tmp_path / "t3.h5"
+    args = ["data", "task3", "--out", str(out), "--n-seq", "100", "--pfm", pfm]
+    assert main([*args, "--motifs", "SRF,STAT1"]) == 0
+    with h5py.File(out) as f:
+        assert [str(n, "utf-8") if isinstance(n, bytes) else n for n in f.attrs["core_names"]] == [
+            "SRF",
+            "STAT1",
+        ]
+        assert list(f.attrs["core_ids"]) == ["MA0083.3", "MA0137.3"]
+
+
 def test_python_dash_m_toolkit_is_expact():
     result = subprocess.run(
         [sys.executable, "-m", "toolkit", "--help"], capture_output=True, text=True, check=True

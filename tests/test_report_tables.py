@@ -183,6 +183,45 @@ def test_reproduction_check_range_and_tolerance():
     assert set(check["figure"]) == {"Fig. 1c", "modified activations", "ablation"}
 
 
+def test_reproduction_check_printed_mean_and_std_rule():
+    """A printed mean +/- std is reproduced when the runs' mean lies within two of the paper's
+    standard deviations of the paper's mean; read-off medians keep the range rule."""
+    import json
+
+    from toolkit.report.reproduction import RANGE_RULE, SPREAD_RULE
+
+    paper = paper_values()
+    # CNN-dist relu saliency: paper 0.7300 +/- 0.0443 -> window [0.6414, 0.8186]
+    scores = {"relu": (0.64, 0.65, 0.66), "exponential": (0.90, 0.91, 0.92)}
+    rows = []
+    for act, values in scores.items():
+        for trial, value in enumerate(values):
+            attribution = {"saliency": {"auroc": value, "aupr": 0.5}}
+            rows.append(
+                {
+                    "task": "task3",
+                    "model": "cnn-dist",
+                    "activation": act,
+                    "trial": trial,
+                    "auroc": 0.97,
+                    "attribution": json.dumps(attribution),
+                }
+            )
+    check = reproduction_check(pd.DataFrame(rows), paper).set_index(["metric", "activation"])
+    relu = check.loc[("attr_saliency_auroc", "relu")]
+    assert relu["rule"] == SPREAD_RULE and relu["paper_std"] == pytest.approx(0.0443)
+    assert relu["mean"] == pytest.approx(0.65) and bool(relu["within_range"]) is True
+    # exponential: paper 0.8035 +/- 0.1149 -> window up to 1.0333; 0.91 is inside
+    assert bool(check.loc[("attr_saliency_auroc", "exponential"), "within_range"]) is True
+    # a mean just outside 2 std fails although the range rule alone would not decide it
+    rows = [r | {"attribution": json.dumps({"saliency": {"auroc": 0.63}})} for r in rows[:3]]
+    out = reproduction_check(pd.DataFrame(rows), paper).set_index(["metric", "activation"])
+    assert bool(out.loc[("attr_saliency_auroc", "relu"), "within_range"]) is False
+    # classification rows keep the range rule (0.97 vs the 0.972 reading +/- 0.003)
+    auroc = check.loc[("auroc", "relu")]
+    assert auroc["rule"] == RANGE_RULE and bool(auroc["within_range"]) is True
+
+
 def test_reproduction_tsv_written(built):
     root, _ = built
     check = pd.read_csv(root / "report/tables/reproduction_check.tsv", sep="\t")
@@ -195,7 +234,17 @@ def test_reproduction_tsv_written(built):
 
 def test_paper_values_are_data_with_sources():
     values = paper_values()
-    assert set(values["source"]) == {"F"}
+    assert set(values["source"]) == {"F", "P"}
+    # the printed values are exactly the CNN-dist attribution means, each with its std
+    printed = values[values["source"] == "P"]
+    assert len(printed) == 8 and printed["std"].notna().all()
+    assert set(printed["metric"].str.removeprefix("attr_").str.removesuffix("_auroc")) == {
+        "saliency",
+        "mutagenesis",
+        "integrated_gradients",
+        "deepshap",
+    }
+    assert values.loc[values["source"] == "F", "std"].isna().all()
     assert set(values["task"]) == {"task1", "task2", "task3"}
     fig1c = values[values["figure"] == "Fig. 1c"]
     assert len(fig1c) == 21
@@ -237,7 +286,10 @@ def test_task3_attribution_tables(tmp_path):
     _assert_summarize_writes_the_report_tables(root)
     check = pd.read_csv(root / "report/tables/reproduction_check.tsv", sep="\t")
     assert set(check["activation"]) == {"relu", "exponential"}
-    assert set(check["metric"]) == {"auroc"} and check["paper"].between(0.9, 1).all()
+    # classification rows, and the printed CNN-dist saliency AUROCs beside the scores
+    assert set(check["metric"]) == {"auroc", "attr_saliency_auroc"}
+    assert check.loc[check["metric"] == "auroc", "paper"].between(0.9, 1).all()
+    assert set(check.loc[check["metric"] != "auroc", "paper"]) == {0.73, 0.8035}
 
 
 def test_task4_tsv_spread_is_over_the_classes(tmp_path):

@@ -81,6 +81,12 @@ def _parser() -> argparse.ArgumentParser:
     t3.add_argument("--n-seq", type=int, default=20000, help="even: half positives, half negatives")
     t3.add_argument("--seq-length", type=int, default=200)
     t3.add_argument("--seed", type=int, default=22)
+    t3.add_argument(
+        "--motifs",
+        default=None,
+        help="comma-separated core TF names; default: the original's last commit (SP1, Gabpa, "
+        "CEBPB, MAX, YY1); SRF,STAT1 for the data of the published figures",
+    )
     t3.set_defaults(func=_cmd_data_task3)
     t2 = data_sub.add_parser("task2", help="Task 2 truncated DeepSEA in vivo set (spec §1.3)")
     t2.add_argument(
@@ -316,9 +322,15 @@ def _cmd_data_task1(args: argparse.Namespace) -> int:
 def _cmd_data_task3(args: argparse.Namespace) -> int:
     from toolkit.data import task3
 
-    path = task3(
-        args.out, pfm=args.pfm, n_seq=args.n_seq, seq_length=args.seq_length, seed=args.seed
-    )
+    kwargs = {
+        "pfm": args.pfm,
+        "n_seq": args.n_seq,
+        "seq_length": args.seq_length,
+        "seed": args.seed,
+    }
+    if args.motifs:
+        kwargs["core_names"] = tuple(m.strip() for m in args.motifs.split(","))
+    path = task3(args.out, **kwargs)
     print(f"wrote {path}")
     return 0
 
