@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import math
 
-import numba
 import numpy as np
 from numba import njit
 
@@ -54,9 +53,9 @@ _NO_CUT = np.iinfo(np.int64).max // 4
 
 
 @njit(cache=True)
-def _select(buf: np.ndarray, k: int) -> float:
-    """The k-th smallest value (0-based) of ``buf`` (n,), which is reordered in place."""
-    lo, hi = 0, len(buf) - 1
+def _select(buf: np.ndarray, n: int, k: int) -> float:
+    """The k-th smallest (0-based) of ``buf[:n]``, which is reordered in place."""
+    lo, hi = 0, n - 1
     while hi > lo:
         # median of three as the pivot keeps sorted and constant runs linear
         mid = (lo + hi) // 2
@@ -84,27 +83,59 @@ def _select(buf: np.ndarray, k: int) -> float:
     return buf[k]
 
 
-@njit(cache=True)
-def _scaled_scores(q: np.ndarray, t: np.ndarray, z: np.ndarray) -> tuple[int, int]:
-    """Steps 1-3: the scaled column scores of one query.
+@njit(cache=True, inline="always")
+def _kth(row: np.ndarray, lo: float, hi: float, k: int, counts: np.ndarray, buf: np.ndarray) -> float:
+    """The exact k-th smallest (0-based) of ``row`` (N,) with extremes ``lo``, ``hi``.
+
+    A histogram pass finds the bin holding rank k (the bin index is monotone in the value,
+    so lower bins hold only smaller values), then only that bin's values are selected
+    from: two linear passes instead of a full quickselect. ``counts`` and ``buf`` are
+    scratch of at least ``len(counts)`` bins and N values.
+    """
+    n, nb = len(row), len(counts)
+    if hi == lo:
+        return lo
+    f = (nb - 1) / (hi - lo)
+    counts[:] = 0
+    for j in range(n):
+        counts[int((row[j] - lo) * f)] += 1
+    below = 0
+    b = 0
+    while below + counts[b] <= k:
+        below += counts[b]
+        b += 1
+    m = 0
+    for j in range(n):
+        if int((row[j] - lo) * f) == b:
+            buf[m] = row[j]
+            m += 1
+    return _select(buf, m, k - below)
+
+
+@njit(cache=True, inline="always")
+def _scaled_scores(q: np.ndarray, t: np.ndarray, z: np.ndarray, hist: np.ndarray) -> tuple[int, int]:
+    """Steps 1-3: the scaled column scores of one query and their histograms.
 
     Parameters
     ----------
     q : np.ndarray, shape (w, 4)
         The query's pseudocounted PPM.
-    t : np.ndarray, shape (N, 4)
-        Every column of every target entry (both strands).
+    t : np.ndarray, shape (4, N)
+        Every column of every target entry (both strands), letter-major.
     z : np.ndarray, shape (w, N), int32
         Output: the scaled scores Z.
+    hist : np.ndarray, shape (w, BINS + 1), float64
+        Output: per query column, the number of target columns with each scaled score.
 
     Returns
     -------
     offset, scale : int
         ``scale_score_matrix``'s offset (an integer <= 0 here) and scale.
     """
-    w, n = q.shape[0], t.shape[0]
+    w, n = q.shape[0], t.shape[1]
     s = np.empty((w, n), dtype=np.float64)
     buf = np.empty(n, dtype=np.float64)
+    counts = np.empty(1024, dtype=np.int64)
     shift = np.empty(w, dtype=np.float64)
     i1 = n // 2 - 1  # floor(0.5 * n) - 1
     i2 = (n + 1) // 2 - 1  # ceil(0.5 * n) - 1
@@ -112,27 +143,24 @@ def _scaled_scores(q: np.ndarray, t: np.ndarray, z: np.ndarray) -> tuple[int, in
         i1 = 0
     if i2 < i1:
         i2 = i1
+    t0, t1, t2, t3 = t[0], t[1], t[2], t[3]
     small, large = np.inf, -np.inf
     for c in range(w):
         q0, q1, q2, q3 = q[c, 0], q[c, 1], q[c, 2], q[c, 3]
-        lo, hi = np.inf, -np.inf
+        row = s[c]
         for j in range(n):
             # the letters' squares are added in ed_scores' order, from 0
-            d0 = q0 - t[j, 0]
-            d1 = q1 - t[j, 1]
-            d2 = q2 - t[j, 2]
-            d3 = q3 - t[j, 3]
-            v = -math.sqrt(d0 * d0 + d1 * d1 + d2 * d2 + d3 * d3)
-            s[c, j] = v
-            buf[j] = v
-            lo = min(lo, v)
-            hi = max(hi, v)
-        b = _select(buf, i2)
-        a = b
-        if i1 != i2:  # odd n: the largest element left of i2
-            a = buf[0]
-            for j in range(1, i2):
-                a = max(a, buf[j])
+            d0 = q0 - t0[j]
+            d1 = q1 - t1[j]
+            d2 = q2 - t2[j]
+            d3 = q3 - t3[j]
+            row[j] = -math.sqrt(d0 * d0 + d1 * d1 + d2 * d2 + d3 * d3)
+        lo, hi = row[0], row[0]
+        for j in range(1, n):
+            lo = min(lo, row[j])
+            hi = max(hi, row[j])
+        b = _kth(row, lo, hi, i2, counts, buf)
+        a = b if i1 == i2 else _kth(row, lo, hi, i1, counts, buf)
         shift[c] = -((a + b) / 2.0)
         # x + shift is monotone in x, so the row's extremes shift to the matrix's
         small = min(small, lo + shift[c])
@@ -141,13 +169,20 @@ def _scaled_scores(q: np.ndarray, t: np.ndarray, z: np.ndarray) -> tuple[int, in
         small = large - 1
     offset = math.floor(small)
     scale = math.floor(BINS / (large - offset))
+    hist[:, :] = 0.0
     for c in range(w):
+        row = s[c]
+        zc = z[c]
+        sh = shift[c]
         for j in range(n):
-            z[c, j] = int(((s[c, j] + shift[c]) - offset) * scale + 0.5)
+            zc[j] = int(((row[j] + sh) - offset) * scale + 0.5)
+        hc = hist[c]
+        for j in range(n):
+            hc[zc[j]] += 1.0
     return int(offset), int(scale)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _best_alignment(z: np.ndarray, start: int, length: int, a_pen: int) -> tuple[int, int, int]:
     """Step 4 for one target entry: (score index, offset, overlap) of ``compare_motifs``.
 
@@ -175,7 +210,7 @@ def _best_alignment(z: np.ndarray, start: int, length: int, a_pen: int) -> tuple
     return best, best_off, best_ov
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _span_use(w: int, lengths: np.ndarray) -> np.ndarray:
     """How often each query span is an alignment of a target width (both orientations).
 
@@ -200,9 +235,10 @@ def _span_use(w: int, lengths: np.ndarray) -> np.ndarray:
     return use
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _tail_pvalues(
-    z: np.ndarray,
+    counts: np.ndarray,
+    n: int,
     a_pen: int,
     scores: np.ndarray,
     len_idx: np.ndarray,
@@ -213,8 +249,10 @@ def _tail_pvalues(
 
     Parameters
     ----------
-    z : np.ndarray, shape (w, N), int32
-        Scaled scores of the query.
+    counts : np.ndarray, shape (w, BINS + 1), float64
+        Per query column, how many of the ``n`` target columns have each scaled score.
+    n : int
+        The number of target columns N.
     a_pen : int
         ``-offset * scale``: what an unaligned query column adds.
     scores : np.ndarray, shape (m,), int64
@@ -226,20 +264,17 @@ def _tail_pvalues(
     out : np.ndarray, shape (m,), float64
         Output: the p-values (before the float32 rounding).
     """
-    w, n = z.shape
+    w = counts.shape[0]
     m = len(scores)
-    # column score histograms as probabilities (uniform over the N target columns)
-    hist = np.zeros((w, BINS + 1), dtype=np.float64)
+    # the columns' score distributions: uniform over the N target columns (uniform_bg)
+    hist = counts / n
     hmin = np.full(w, BINS, dtype=np.int64)
     hmax = np.zeros(w, dtype=np.int64)
     for c in range(w):
-        for j in range(n):
-            v = z[c, j]
-            hist[c, v] += 1.0
-            hmin[c] = min(hmin[c], v)
-            hmax[c] = max(hmax[c], v)
         for v in range(BINS + 1):
-            hist[c, v] /= n
+            if counts[c, v] > 0:
+                hmin[c] = min(hmin[c], v)
+                hmax[c] = max(hmax[c], v)
     use = _span_use(w, lengths)
     # lowest sum of span a..e any pair asks about (the tail threshold of that span)
     need = np.full((w, w), _NO_CUT, dtype=np.int64)
@@ -303,6 +338,44 @@ def _tail_pvalues(
         out[k] = -math.expm1(acc[k])
 
 
+@njit(cache=True)
+def _rescore_query(
+    q: np.ndarray,
+    t: np.ndarray,
+    starts: np.ndarray,
+    lengths: np.ndarray,
+    entries: np.ndarray,
+    pvalues: np.ndarray,
+    offsets: np.ndarray,
+    overlaps: np.ndarray,
+) -> None:
+    """Steps 1-5 for one query and the target entries ``entries``; see :func:`rescore`.
+
+    One compiled entry point, so that a fresh process loads one function from numba's cache.
+    """
+    w, n = q.shape[0], t.shape[1]
+    z = np.empty((w, n), dtype=np.int32)
+    counts = np.empty((w, BINS + 1), dtype=np.float64)
+    offset, scale = _scaled_scores(q, t, z, counts)
+    a_pen = -offset * scale
+    m = len(entries)
+    scores = np.empty(m, dtype=np.int64)
+    width_of = np.full(lengths.max() + 1, -1, dtype=np.int64)
+    widths = np.empty(m, dtype=np.int64)
+    n_widths = 0
+    len_idx = np.empty(m, dtype=np.int64)
+    for i in range(m):
+        k = entries[i]
+        scores[i], offsets[i], overlaps[i] = _best_alignment(z, starts[k], lengths[k], a_pen)
+        length = lengths[k]
+        if width_of[length] < 0:
+            width_of[length] = n_widths
+            widths[n_widths] = length
+            n_widths += 1
+        len_idx[i] = width_of[length]
+    _tail_pvalues(counts, n, a_pen, scores, len_idx, widths[:n_widths], pvalues)
+
+
 def rescore(
     query: np.ndarray,
     columns: np.ndarray,
@@ -316,8 +389,9 @@ def rescore(
     ----------
     query : np.ndarray, shape (w, 4)
         The pseudocounted query PPM (A, C, G, T).
-    columns : np.ndarray, shape (N, 4)
-        The pseudocounted columns of every target entry, both strands (each strand an entry).
+    columns : np.ndarray, shape (4, N)
+        The pseudocounted columns of every target entry, both strands (each strand an
+        entry), letter-major (``np.concatenate(entries).T``, C-contiguous).
     starts, lengths : np.ndarray, shape (n_entries,), int64
         Where each entry's columns start in ``columns`` and its width.
     entries : np.ndarray, shape (m,), int64
@@ -330,26 +404,19 @@ def rescore(
     offsets, overlaps : np.ndarray, shape (m,), int64
         Its optimal offset and overlap of each entry.
     """
-    w, n = query.shape[0], columns.shape[0]
-    z = np.empty((w, n), dtype=np.int32)
-    offset, scale = _scaled_scores(
-        np.ascontiguousarray(query, dtype=np.float64),
-        np.ascontiguousarray(columns, dtype=np.float64),
-        z,
-    )
-    a_pen = -offset * scale
     m = len(entries)
-    scores = np.empty(m, dtype=np.int64)
+    pvalues = np.empty(m, dtype=np.float64)
     offsets = np.empty(m, dtype=np.int64)
     overlaps = np.empty(m, dtype=np.int64)
-    for i, k in enumerate(entries):
-        scores[i], offsets[i], overlaps[i] = _best_alignment(
-            z, int(starts[k]), int(lengths[k]), a_pen
+    if m:
+        _rescore_query(
+            np.ascontiguousarray(query, dtype=np.float64),
+            np.ascontiguousarray(columns, dtype=np.float64),
+            np.asarray(starts, dtype=np.int64),
+            np.asarray(lengths, dtype=np.int64),
+            np.asarray(entries, dtype=np.int64),
+            pvalues,
+            offsets,
+            overlaps,
         )
-    widths, len_idx = np.unique(lengths[entries], return_inverse=True)
-    pvalues = np.empty(m, dtype=np.float64)
-    _tail_pvalues(z, a_pen, scores, len_idx.astype(np.int64), widths.astype(np.int64), pvalues)
     return pvalues.astype(np.float32), offsets, overlaps
-
-
-_ = numba  # numba's cache location is configured by toolkit.tomtom.lite before import
