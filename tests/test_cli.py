@@ -56,8 +56,8 @@ def test_data_task1_bad_motif_is_one_line_error_and_writes_nothing(
     assert not out.exists() and list(tmp_path.iterdir()) == []
 
 
-def test_data_task3_motifs_picks_the_figures_core_tfs(tmp_path, reference_data):
-    """--motifs SRF,STAT1 writes the Task 3 data of the published figures (toolkit/eras.py)."""
+def test_data_task3_motifs_picks_the_core_tfs(tmp_path, reference_data):
+    """--motifs SRF,STAT1 writes the original's two-TF variant of the Task 3 data."""
     pfm = str(reference_data / "pfm_vertebrates.txt")
     out = tmp_path / "t3.h5"
     args = ["data", "task3", "--out", str(out), "--n-seq", "100", "--pfm", pfm]

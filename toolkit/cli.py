@@ -84,8 +84,8 @@ def _parser() -> argparse.ArgumentParser:
     t3.add_argument(
         "--motifs",
         default=None,
-        help="comma-separated core TF names; default: the original's last commit (SP1, Gabpa, "
-        "CEBPB, MAX, YY1); SRF,STAT1 for the data of the published figures",
+        help="comma-separated core TF names; default: spec §1.2's SP1, Gabpa, CEBPB, MAX, YY1 "
+        "(SRF,STAT1: the original's other variant, not the published figures' data)",
     )
     t3.set_defaults(func=_cmd_data_task3)
     t2 = data_sub.add_parser("task2", help="Task 2 truncated DeepSEA in vivo set (spec §1.3)")

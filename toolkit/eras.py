@@ -16,12 +16,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-TASK3_DATA = (
-    "Task 3 data with core TFs SRF and STAT1 (data.generate.core_names): the generator "
-    "notebook's active line from 1daa1ca to 7d7e1d3, saving synthetic_code_dataset.h5 at "
-    "53522a2; HEAD's five TFs (SP1, Gabpa, CEBPB, MAX, YY1) came back only at 93fde4a "
-    "(2020-12-01), whose notebook was not re-run"
-)
 #: The era before ``c483891`` (2020-08-07): he_normal conv and hidden dense kernels.
 HE_NORMAL_ERA = "he_normal (to 2020-08-07)"
 #: The era from ``c483891`` on: Keras' default kernels, the controls' own first conv.
@@ -49,9 +43,6 @@ class Era:
         models' plain ``Conv1D``), or ``"varied"`` (the control varies it).
     configs : tuple of str
         Shipped configs (paths under ``configs/``) that reproduce it.
-    data : str
-        What the data of that day differs in from the generator at HEAD, if anything (the
-        configs set it).
     """
 
     figure: str
@@ -61,7 +52,6 @@ class Era:
     kernel_initializer: str
     first_conv: str
     configs: tuple[str, ...]
-    data: str = ""
 
 
 ERAS: tuple[Era, ...] = (
@@ -94,7 +84,6 @@ ERAS: tuple[Era, ...] = (
         "he_normal",
         "kernel",
         ("task3.yaml", "task3_quick.yaml", "repro_task3.yaml"),
-        TASK3_DATA,
     ),
     Era(
         "Task 4 (Basset, Fig. 3)",
@@ -130,7 +119,6 @@ ERAS: tuple[Era, ...] = (
             "controls/log_task3.yaml",
             "controls/log_task3_quick.yaml",
         ),
-        "Task 3 runs: " + TASK3_DATA,
     ),
     Era(
         "Supp Fig. 5a,b (first-layer initialization, init sweep; no-BN row)",

@@ -84,7 +84,9 @@ def _select(buf: np.ndarray, n: int, k: int) -> float:
 
 
 @njit(cache=True, inline="always")
-def _kth(row: np.ndarray, lo: float, hi: float, k: int, counts: np.ndarray, buf: np.ndarray) -> float:
+def _kth(
+    row: np.ndarray, lo: float, hi: float, k: int, counts: np.ndarray, buf: np.ndarray
+) -> float:
     """The exact k-th smallest (0-based) of ``row`` (N,) with extremes ``lo``, ``hi``.
 
     A histogram pass finds the bin holding rank k (the bin index is monotone in the value,
@@ -113,7 +115,9 @@ def _kth(row: np.ndarray, lo: float, hi: float, k: int, counts: np.ndarray, buf:
 
 
 @njit(cache=True, inline="always")
-def _scaled_scores(q: np.ndarray, t: np.ndarray, z: np.ndarray, hist: np.ndarray) -> tuple[int, int]:
+def _scaled_scores(
+    q: np.ndarray, t: np.ndarray, z: np.ndarray, hist: np.ndarray
+) -> tuple[int, int]:
     """Steps 1-3: the scaled column scores of one query and their histograms.
 
     Parameters
