@@ -7,7 +7,13 @@ Each argument is a results folder whose report (``expact report FOLDER``) is alr
 the page takes everything from that report: the paper's tables (``report/tables/*.tsv``), the
 reproduction check (each published value beside the runs' median and range, with its verdict)
 and every run's wall time and epochs (``report/runs.tsv``), plus the sweep's config and the
-commands that made it (``sweep.json``, ``slurm/submissions.json``). Nothing is typed in by hand.
+commands that made it (``sweep.json``, ``slurm/submissions.json``). Nothing is typed in by hand,
+except ``docs/reproduction/findings.md`` (the written investigation of what is out of range),
+which the page includes after the era table.
+
+``--keep`` also copies each sweep's small outputs into ``docs/reproduction/<sweep>/``: every
+run's ``record.json`` (as ``records/<run>.json``), ``sweep.json``, the report's ``runs.tsv`` and
+tables, with this checkout's absolute paths made repo-relative.
 """
 
 from __future__ import annotations
@@ -209,6 +215,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folders", type=Path, nargs="+")
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "reproduction.md")
+    parser.add_argument(
+        "--keep", action="store_true", help="copy the small outputs into docs/reproduction/<sweep>/"
+    )
     args = parser.parse_args(argv)
     missing = [f for f in args.folders if not (f / "report" / "runs.tsv").is_file()]
     if missing:
@@ -216,7 +225,39 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     args.out.write_text(page(args.folders))
     print(f"wrote {args.out}")
+    if args.keep:
+        for folder in args.folders:
+            print(f"kept {keep(folder)}")
     return 0
+
+
+def keep(folder: Path, docs: Path = REPO / "docs" / "reproduction") -> Path:
+    """Copy a sweep's records, manifest, runs table and report tables into ``docs/<sweep>/``."""
+    import shutil
+
+    manifest = SweepManifest(folder)
+    name = (manifest.read() or {}).get("name", folder.name)
+    out = docs / name
+    if out.exists():
+        shutil.rmtree(out)
+    (out / "records").mkdir(parents=True)
+
+    def copy(src: Path, dst: Path) -> None:
+        # absolute paths of this checkout would name this machine's folders: keep them relative
+        text = src.read_text().replace(f"{REPO}/", "").replace(str(folder.resolve()), str(folder))
+        dst.write_text(text)
+
+    for record in sorted(folder.glob("runs/*/record.json")):
+        copy(record, out / "records" / f"{record.parent.name}.json")
+    copy(manifest.path, out / "sweep.json")
+    report = folder / "report"
+    copy(report / "runs.tsv", out / "runs.tsv")
+    tables = next(
+        (d for d in (report / "tables", report / "sweeps" / "tables") if d.is_dir()), None
+    )
+    for tsv in sorted(tables.glob("*.tsv")) if tables else []:
+        copy(tsv, out / tsv.name)
+    return out
 
 
 if __name__ == "__main__":
