@@ -186,12 +186,36 @@ def test_lite_table_invariants_on_small_database():
         assert (g["Target_consensus"].str.len() == width).all()
         assert (g["Overlap"] <= np.minimum(width, len(queries[qid]))).all()
     np.testing.assert_allclose(df["E-value"], df["p-value"] * len(targets), rtol=2e-5)
-    # the E-value threshold cuts the same ranked list
+    # The threshold cuts the ranked list. Queries with a target near the threshold are
+    # recomputed exactly (lite.EDGE_FACTOR, toolkit.tomtom.exact) in the thresholded call
+    # only, so their values may move a little; decisions away from the threshold may not.
     cut = tomtom(FIX / "queries4.meme", FIX / "palindromes.meme", backend="lite", thresh=0.05)
-    pd.testing.assert_frame_equal(cut, df[df["E-value"] <= 0.05].reset_index(drop=True))
+    _assert_cut_of(cut, df, "E-value", 0.05)
     # q-value thresholding (tomtom's default mode) uses the same q-values
     qcut = tomtom(FIX / "queries4.meme", FIX / "palindromes.meme", evalue=False, thresh=0.01)
-    pd.testing.assert_frame_equal(qcut, df[df["q-value"] <= 0.01].reset_index(drop=True))
+    _assert_cut_of(qcut, df, "q-value", 0.01)
+
+
+def _assert_cut_of(cut: pd.DataFrame, full: pd.DataFrame, col: str, thresh: float) -> None:
+    """``cut`` (a thresholded table) holds the rows of ``full`` with ``col`` <= thresh, up to
+    rows within the lite back-end's rescoring factor of the threshold; the rest agree."""
+    from toolkit.tomtom.lite import EDGE_FACTOR
+
+    assert (cut[col] <= thresh).all()
+    for _, g in cut.groupby("Query_ID", sort=False):
+        assert g["p-value"].is_monotonic_increasing and g["Target_ID"].is_unique
+    key = ["Query_ID", "Target_ID"]
+    want = full[full[col] <= thresh]
+    both = cut.merge(want, on=key, how="outer", suffixes=("_c", "_f"), indicator=True)
+    lonely = both[both["_merge"] != "both"]
+    # the full table reports every pair, so each lonely pair's value is read there
+    in_full = full.set_index(key)[col]
+    pairs = zip(lonely.Query_ID, lonely.Target_ID, strict=True)
+    value = [in_full.get(pair, np.nan) for pair in pairs]
+    value = pd.Series(value, index=lonely.index, dtype=float)
+    assert value.between(thresh / EDGE_FACTOR, thresh * EDGE_FACTOR).all(), lonely
+    common = both[both["_merge"] == "both"]
+    np.testing.assert_allclose(common["p-value_c"], common["p-value_f"], rtol=0.5)
 
 
 def test_lite_exact_match_is_best_with_offset_zero(tmp_path):

@@ -87,12 +87,13 @@ def _select(buf: np.ndarray, n: int, k: int) -> float:
 def _kth(
     row: np.ndarray, lo: float, hi: float, k: int, counts: np.ndarray, buf: np.ndarray
 ) -> float:
-    """The exact k-th smallest (0-based) of ``row`` (N,) with extremes ``lo``, ``hi``.
+    """The exact k-th smallest (0-based) of ``row`` (N,) with extremes ``lo`` and ``hi``.
 
-    A histogram pass finds the bin holding rank k (the bin index is monotone in the value,
-    so lower bins hold only smaller values), then only that bin's values are selected
-    from: two linear passes instead of a full quickselect. ``counts`` and ``buf`` are
-    scratch of at least ``len(counts)`` bins and N values.
+    A histogram over [lo, hi] finds the bin that holds rank k (the bin index is monotone
+    in the value, so lower bins hold only smaller values); a second pass gathers that
+    bin's few values, which are selected from. Both passes are free of data-dependent
+    branches: a quickselect over all N values mispredicts about every other comparison.
+    ``counts`` (n_bins,) and ``buf`` (N,) are scratch.
     """
     n, nb = len(row), len(counts)
     if hi == lo:
@@ -108,9 +109,9 @@ def _kth(
         b += 1
     m = 0
     for j in range(n):
-        if int((row[j] - lo) * f) == b:
-            buf[m] = row[j]
-            m += 1
+        x = row[j]
+        buf[m] = x
+        m += int((x - lo) * f) == b
     return _select(buf, m, k - below)
 
 
@@ -139,7 +140,7 @@ def _scaled_scores(
     w, n = q.shape[0], t.shape[1]
     s = np.empty((w, n), dtype=np.float64)
     buf = np.empty(n, dtype=np.float64)
-    counts = np.empty(1024, dtype=np.int64)
+    counts = np.empty(4096, dtype=np.int64)
     shift = np.empty(w, dtype=np.float64)
     i1 = n // 2 - 1  # floor(0.5 * n) - 1
     i2 = (n + 1) // 2 - 1  # ceil(0.5 * n) - 1
@@ -173,16 +174,25 @@ def _scaled_scores(
         small = large - 1
     offset = math.floor(small)
     scale = math.floor(BINS / (large - offset))
-    hist[:, :] = 0.0
+    # four interleaved histograms: runs of equal scores do not wait on one counter
+    h4 = np.zeros((4, BINS + 1), dtype=np.int64)
+    n4 = n - n % 4
     for c in range(w):
         row = s[c]
         zc = z[c]
         sh = shift[c]
         for j in range(n):
             zc[j] = int(((row[j] + sh) - offset) * scale + 0.5)
-        hc = hist[c]
-        for j in range(n):
-            hc[zc[j]] += 1.0
+        h4[:, :] = 0
+        for j in range(0, n4, 4):
+            h4[0, zc[j]] += 1
+            h4[1, zc[j + 1]] += 1
+            h4[2, zc[j + 2]] += 1
+            h4[3, zc[j + 3]] += 1
+        for j in range(n4, n):
+            h4[0, zc[j]] += 1
+        for v in range(BINS + 1):
+            hist[c, v] = h4[0, v] + h4[1, v] + h4[2, v] + h4[3, v]
     return int(offset), int(scale)
 
 
