@@ -228,6 +228,14 @@ CASES: dict[str, tuple[Callable[[Inputs], Path], tuple[str, ...]]] = {
     "config: unknown activation": (_config(activations=["swish"]), ("activations", "relu")),
     "config: threshold out of range": (_config(filters={"threshold": 1.5}), ("filters.threshold",)),
     "config: window zero": (_config(filters={"window": 0}), ("filters.window",)),
+    "config: unknown kernel initializer": (
+        _config(model={"kernel_initializer": "xavier"}),
+        ("model.kernel_initializer", "he_normal"),
+    ),
+    "config: output initializer not a name": (
+        _config(model={"output_initializer": 3}),
+        ("model.output_initializer",),
+    ),
     "config: tomtom thresh negative": (_config(tomtom={"thresh": -1}), ("tomtom.thresh",)),
     "config: lite with another distance": (
         _config(tomtom={"dist": "pearson"}),

@@ -306,22 +306,17 @@ def _add_wait_arguments(parser: argparse.ArgumentParser) -> None:
 def _cmd_data_task1(args: argparse.Namespace) -> int:
     from toolkit.data import task1
 
-    kwargs = {
-        "pfm": args.pfm,
-        "n_seq": args.n_seq,
-        "seq_length": args.seq_length,
-        "seed": args.seed,
-    }
-    if args.motifs:
-        kwargs["core_names"] = tuple(m.strip() for m in args.motifs.split(","))
-    path = task1(args.out, **kwargs)
-    print(f"wrote {path}")
-    return 0
+    return _generate(task1, args)
 
 
 def _cmd_data_task3(args: argparse.Namespace) -> int:
     from toolkit.data import task3
 
+    return _generate(task3, args)
+
+
+def _generate(generator, args: argparse.Namespace) -> int:
+    """Run a synthetic-data generator (Task 1 or 3) with the shared ``expact data`` options."""
     kwargs = {
         "pfm": args.pfm,
         "n_seq": args.n_seq,
@@ -330,8 +325,7 @@ def _cmd_data_task3(args: argparse.Namespace) -> int:
     }
     if args.motifs:
         kwargs["core_names"] = tuple(m.strip() for m in args.motifs.split(","))
-    path = task3(args.out, **kwargs)
-    print(f"wrote {path}")
+    print(f"wrote {generator(args.out, **kwargs)}")
     return 0
 
 
