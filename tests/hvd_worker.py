@@ -130,7 +130,7 @@ def training(hvd, folder: Path) -> dict:
 
 
 def main() -> None:
-    from toolkit.cluster.horovod import init
+    from toolkit.training.horovod import init
 
     out = Path(sys.argv[1])
     hvd = init()

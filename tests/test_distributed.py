@@ -37,9 +37,9 @@ needs_horovod = pytest.mark.skipif(not _have_horovod(), reason="Horovod not buil
 
 
 def test_warmup_and_task_counts():
-    from toolkit.cluster.horovod import _tasks_per_node
     from toolkit.config import RunSpec
     from toolkit.training.distributed import DistConfig, warmup_lr
+    from toolkit.training.horovod import _tasks_per_node
 
     assert warmup_lr(0, 2e-3, 2, 10) == pytest.approx(1e-3)  # starts at the unscaled rate
     assert warmup_lr(5, 2e-3, 2, 10) == pytest.approx(1.5e-3)

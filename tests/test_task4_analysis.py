@@ -31,8 +31,8 @@ def test_filters_and_saliency_on_a_tiny_basset_file(tmp_path, reference_data):
     from toolkit.config import RunSpec
     from toolkit.data.basset import write_basset_layout
     from toolkit.models import build_model
-    from toolkit.steps import TASK_SECTIONS
     from toolkit.steps.task4 import basset_filters, basset_saliency
+    from toolkit.tasks import TASKS
 
     rng = np.random.default_rng(1)
     x = np.eye(4, dtype=np.uint8)[rng.integers(0, 4, (30, 600))].transpose(0, 2, 1)
@@ -43,7 +43,7 @@ def test_filters_and_saliency_on_a_tiny_basset_file(tmp_path, reference_data):
     path = write_basset_layout(tmp_path / "er.h5", {"test": (x, y)})
     tf.keras.utils.set_random_seed(0)
     model = build_model("basset", "exponential")
-    analysis = TASK_SECTIONS["task4"]["analysis"] | {
+    analysis = TASKS["task4"].sections["analysis"] | {
         "saliency_sequences": 4,
         "plot_indices": [0, 2],
         "example_sequence": "ACGT" * 150,

@@ -3,11 +3,11 @@
 An analysis config names a kind, the varied value list and which runs of a results folder
 to re-analyse::
 
-    analysis: filter_threshold          # see ANALYSES
+    analysis: filter_threshold          # see toolkit.tasks.ANALYSES
     name: threshold_sweep               # default: the file's stem
     values: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]
     runs: {models: [cnn-deep], activations: [relu, exponential]}   # default: all done runs
-    params: {}                          # the kind's own options (ANALYSES[kind]["params"])
+    params: {}                          # the kind's own options (Analysis.params)
 
 :func:`analysis_specs` turns it into one :class:`toolkit.config.RunSpec` per (finished source
 run, value): the source spec with the analysed parameter changed, ``task`` the analysis kind,
@@ -26,38 +26,8 @@ from typing import Any
 from toolkit.config import RunSpec, read_yaml
 from toolkit.errors import InputError
 from toolkit.run_folder import SweepManifest
+from toolkit.tasks import ANALYSES, Analysis
 
-#: kind -> what it varies, its value type and range, the tasks it applies to, its options
-ANALYSES: dict[str, dict[str, Any]] = {
-    "filter_threshold": {  # Supp Fig 15: activation threshold of the filter alignment
-        "parameter": "threshold",
-        "kind": float,
-        "range": (0.0, 1.0),
-        "tasks": ("task1", "task2"),
-        "params": {},
-    },
-    "attribution_references": {  # Supp Fig 16: shuffled references of IG and DeepSHAP
-        "parameter": "references",
-        "kind": int,
-        "range": (1, 10_000),
-        "tasks": ("task3",),
-        "params": {"methods": ["deepshap", "integrated_gradients"], "n_sequences": 500},
-    },
-    "localisation": {  # Ext Data Fig 1c,d: motif localisation by the CNN's scan and by PWMs
-        "parameter": "scan",
-        "kind": str,
-        "choices": ("cnn", "ppm", "pwm"),
-        "tasks": ("task1",),
-        "params": {"buffer": 10, "info_threshold": 0.01},
-    },
-    "activations": {  # Supp Fig 10: first-layer values before and after the activation
-        "parameter": "state",
-        "kind": str,
-        "choices": ("trained", "untrained"),
-        "tasks": ("task1", "task2", "task3"),
-        "params": {"n_sequences": 100},
-    },
-}
 TOP_LEVEL = ("analysis", "name", "values", "runs", "params")
 
 
@@ -81,7 +51,7 @@ def load_analysis(path: str | Path) -> dict:
     info = ANALYSES[kind]
     values = raw.get("values")
     if not isinstance(values, list) or not values:
-        raise InputError(source, "values", f"expected a non-empty list of {info['parameter']}s")
+        raise InputError(source, "values", f"expected a non-empty list of {info.parameter}s")
     values = [_value(v, info, source) for v in values]
     if len(set(values)) != len(values):
         raise InputError(source, "values", f"values repeated in {values}")
@@ -92,11 +62,11 @@ def load_analysis(path: str | Path) -> dict:
         if not isinstance(value, list) or not value:
             raise InputError(source, f"runs.{key}", f"expected a non-empty list, got {value!r}")
     runs = _canonical_runs(runs, source)
-    params = copy.deepcopy(info["params"]) | (raw.get("params") or {})
-    bad = sorted(set(params) - set(info["params"]))
+    params = copy.deepcopy(info.params) | (raw.get("params") or {})
+    bad = sorted(set(params) - set(info.params))
     if bad:
         raise InputError(
-            source, f"params.{bad[0]}", f"unknown option; {kind} takes {list(info['params'])}"
+            source, f"params.{bad[0]}", f"unknown option; {kind} takes {list(info.params)}"
         )
     _check_params(kind, params, source)
     name = str(raw.get("name") or path.stem)
@@ -148,21 +118,22 @@ def analysis_specs(analysis: dict, results_dir: str | Path) -> list[RunSpec]:
             "runs",
             f"no finished run of {results_dir} matches {wanted or 'all'}",
         )
-    tasks = sorted({s.task for s in picked} - set(info["tasks"]))
+    tasks = sorted({s.task for s in picked} - set(info.tasks))
     if tasks:
         raise InputError(
-            analysis["source"], "analysis", f"{kind} applies to {list(info['tasks'])}, not {tasks}"
+            analysis["source"], "analysis", f"{kind} applies to {list(info.tasks)}, not {tasks}"
         )
     specs = []
     for source in picked:
         for value in analysis["values"]:
-            label = f"{info['parameter']}-{_label(value)}"
+            label = f"{info.parameter}-{_label(value)}"
             sections = {
                 k: copy.deepcopy(getattr(source, k))
                 for k in ("data", "train", "filters", "tomtom", "match")
             }
-            if kind == "filter_threshold":
-                sections["filters"]["threshold"] = value
+            if info.sets:  # the analysed parameter is a spec's own (e.g. filters.threshold)
+                section, key = info.sets.split(".")
+                sections[section][key] = value
             specs.append(
                 RunSpec(
                     task=kind,
@@ -175,7 +146,7 @@ def analysis_specs(analysis: dict, results_dir: str | Path) -> list[RunSpec]:
                     extra={
                         "analysis": {
                             "kind": kind,
-                            "parameter": info["parameter"],
+                            "parameter": info.parameter,
                             "value": value,
                             "params": copy.deepcopy(analysis["params"]),
                             "source": {
@@ -213,23 +184,23 @@ def analysis_dir(results_dir: str | Path, name: str) -> Path:
     return SweepManifest(Path(results_dir)).analysis(name).results_dir
 
 
-def _value(value: Any, info: dict, source: str):
-    kind = info["kind"]
+def _value(value: Any, info: Analysis, source: str):
+    kind = info.kind
     if kind is str:
-        if value not in info["choices"]:
-            raise InputError(source, "values", f"expected {list(info['choices'])}, got {value!r}")
+        if value not in info.choices:
+            raise InputError(source, "values", f"expected {list(info.choices)}, got {value!r}")
         return value
     ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
     if kind is int:
         ok = ok and isinstance(value, numbers.Integral)
-    low, high = info["range"]
+    low, high = info.range
     if ok:  # thresholds are fractions in (0, 1]; counts are in [low, high]
         ok = low < value <= high if kind is float else low <= value <= high
     if not ok:
         raise InputError(
             source,
             "values",
-            f"expected {info['parameter']}s as {kind.__name__} in "
+            f"expected {info.parameter}s as {kind.__name__} in "
             f"{'(' if kind is float else '['}{low}, {high}], got {value!r}",
         )
     return kind(value)

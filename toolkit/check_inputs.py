@@ -6,12 +6,13 @@ submitted: on a cluster a malformed Tomtom target would otherwise fail every arr
 after its training. It reads files and writes nothing, and imports no TensorFlow, so it
 takes seconds.
 
-Checked, cheapest first: the cluster profile and its container image; the ground-truth
+Checked, cheapest first (the cluster profile and its container image are the command
+line's: :func:`toolkit.cluster.profile.check_profile`): the ground-truth
 JSON (and that each TF has an ID in the Tomtom target); the generator's PFM; the Tomtom
 target MEME file (strictly: every matrix row four probabilities, the ``letter-probability
 matrix:`` header, ``w=`` against the rows, at least one motif); the data set (the task's
 validating loader, or for files too large to load the metadata check of
-``toolkit.steps.DATA_CHECKS``), and the task sections' indices against the data's label
+``toolkit.tasks.Task.data_check``), and the task sections' indices against the data's label
 columns and sequence length.
 """
 
@@ -19,23 +20,19 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import h5py
 
 from toolkit.config import SweepConfig, resolve_paths
 from toolkit.errors import InputError
+from toolkit.tasks import TASKS, resolve
 
-if TYPE_CHECKING:
-    from toolkit.cluster.profile import Profile
-
-__all__ = ["check_inputs"]
+__all__ = ["check_data_file", "check_inputs"]
 
 
 def check_inputs(
     config: SweepConfig,
     results_dir: str | os.PathLike,
-    profile: str | os.PathLike | Profile | None = None,
 ) -> list[str]:
     """Check every input file a sweep will read; return one line per thing checked.
 
@@ -46,9 +43,6 @@ def check_inputs(
     results_dir : str or os.PathLike
         The sweep's results folder: where the data set and the JASPAR target are made when
         the config names none. Nothing is created in it.
-    profile : str, os.PathLike, toolkit.cluster.profile.Profile or None
-        The cluster profile (a name in ``slurm/profiles/``, a YAML path, or a loaded one);
-        None for runs on this machine.
 
     Returns
     -------
@@ -61,8 +55,6 @@ def check_inputs(
         On the first malformed input, naming the file, the line or field and what was
         expected.
     """
-    from toolkit.steps import RUN_STEPS
-
     results_dir = Path(results_dir).resolve()
     sections = resolve_paths(config.sections, results_dir, config.task, config.extra.get("motifs"))
     n_variants = max(len(config.variants), 1)
@@ -72,11 +64,9 @@ def check_inputs(
         f"({len(config.models)} model(s) x {len(config.activations)} activation(s) x "
         f"{config.trials} trial(s)" + (f" x {n_variants} variant(s))" if config.variants else ")")
     ]
-    if profile is not None:
-        checked.append(_check_profile(profile))
 
     # the ground truth is read by the steps that score matches (Task 1's, also Task 2's)
-    uses_ground_truth = RUN_STEPS[config.task] == RUN_STEPS["task1"]
+    uses_ground_truth = TASKS[config.task].ground_truth
     seen: set[tuple] = set()
     for given in [config.sections] + [v[1] for v in config.variants]:  # `vary` may change them
         resolved = resolve_paths(given, results_dir, config.task, config.extra.get("motifs"))
@@ -143,44 +133,6 @@ def _check_sequence_import(generate: dict) -> str:
     )
 
 
-def _check_profile(profile: str | os.PathLike | Profile) -> str:
-    from toolkit.cluster.profile import Profile, load_profile
-
-    if not isinstance(profile, Profile):
-        profile = load_profile(profile)  # parses it; a container image must be a file
-    elif profile.container is not None and not Path(profile.container).is_file():
-        raise InputError(
-            profile.name,
-            "container",
-            f"image {profile.container!r} not found or not a file "
-            "(build one with `expact containers build`)",
-        )
-    line = (
-        f"profile {profile.name}: {profile.cpus_per_task} CPU(s), {profile.mem_gb:g} GB, "
-        f"{profile.time_min} min, {profile.runs_per_element} run(s) per element"
-    )
-    if profile.container is not None:
-        line += f"; container image {profile.container}"
-        _check_image(profile)
-    return line
-
-
-def _check_image(profile: Profile) -> None:
-    """The image is a readable, non-empty file (not a folder, not an unreadable path)."""
-    path = Path(profile.container)
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(64)
-    except OSError as exc:
-        raise InputError(path, None, f"cannot read the container image: {exc.strerror}") from None
-    if not head:
-        raise InputError(
-            path,
-            None,
-            f"container image (profile {profile.name}) is empty; expected an Apptainer SIF",
-        )
-
-
 def _check_pfm(task: str, generate: dict, will_generate: bool) -> str:
     from toolkit.data.jaspar import motif_lookup, read_jaspar_pfm
 
@@ -198,9 +150,7 @@ def _check_pfm(task: str, generate: dict, will_generate: bool) -> str:
 def _generator_default(task: str, option: str):
     import inspect
 
-    from toolkit.steps import GENERATORS, resolve
-
-    parameter = inspect.signature(resolve(GENERATORS[task])).parameters.get(option)
+    parameter = inspect.signature(resolve(TASKS[task].generator)).parameters.get(option)
     return None if parameter is None else parameter.default
 
 
@@ -238,17 +188,24 @@ def _check_ground_truth(path: str | None, target_ids: set[str] | None, target: P
     return line + f" ({present} in the Tomtom target)"
 
 
+def check_data_file(task: str, path: str | os.PathLike) -> str:
+    """Open the data set as the runs will (or check its layout); say how it was checked.
+
+    The one data-set check: :func:`check_inputs` runs it on an existing file, the sweep on
+    one it has just generated; each file is opened once per sweep.
+    """
+    check = TASKS[task].data_check
+    if check is not None:  # too large to load: its layout is checked from metadata
+        resolve(check)(path)
+        return "layout checked from metadata"
+    from toolkit.data import load
+
+    data = load(path, task=TASKS[task].loader)  # the loader the runs use
+    return f"{sum(len(getattr(data, f'x_{s}')) for s in data.splits)} sequences checked"
+
+
 def _check_data(config: SweepConfig, path: Path) -> str:
-    from toolkit.steps import DATA_CHECKS, LOADER_TASK, resolve
-
-    if config.task in DATA_CHECKS:  # too large to load: its layout is checked from metadata
-        resolve(DATA_CHECKS[config.task])(path)
-        how = "layout checked from metadata"
-    else:
-        from toolkit.data import load
-
-        data = load(path, task=LOADER_TASK[config.task])  # the loader the runs use
-        how = f"{sum(len(getattr(data, f'x_{s}')) for s in data.splits)} sequences checked"
+    how = check_data_file(config.task, path)
     n_labels, length = _dims(path)
     _check_against_data(config, n_labels, length, path)
     return f"data {path}: {how}, length {length}, {n_labels} label column(s)"

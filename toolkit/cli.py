@@ -344,6 +344,12 @@ def _cmd_data_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _checked_profile(profile: str) -> list[str]:
+    from toolkit.cluster.profile import check_profile
+
+    return [check_profile(profile)]
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from toolkit.check_inputs import check_inputs
     from toolkit.config import default_results, load_config
@@ -351,17 +357,20 @@ def _cmd_run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     results = args.results or default_results(config)
     # every input is opened and parsed before anything is generated or trained
-    checked = check_inputs(config, results, profile=args.profile)
+    # the profile (and its image) first, listed right after the config line
+    profile = _checked_profile(args.profile) if args.profile is not None else []
+    checked = check_inputs(config, results)
+    checked[1:1] = profile
     if args.check:
         print(f"{config.name}: all inputs are valid; nothing was run")
         for line in checked:
             print(f"  {line}")
         return 0
     # imported only for a real run: --check stays free of TensorFlow and fast
-    from toolkit.cluster.horovod import launched
     from toolkit.run_folder import RunFolder
     from toolkit.summary import summary
     from toolkit.sweep import sweep
+    from toolkit.training.horovod import launched
 
     if launched():  # one rank of horovodrun or of a multi-task Slurm step: all ranks train
         return _run_on_ranks(config, results)
@@ -449,7 +458,7 @@ def _cmd_summarize(args: argparse.Namespace) -> int:
 
 def _cmd_submit(args: argparse.Namespace) -> int:
     from toolkit.check_inputs import check_inputs
-    from toolkit.cluster.profile import load_profile
+    from toolkit.cluster.profile import check_profile, load_profile
     from toolkit.cluster.submit import dry_run_script, pack, validate_for_cluster
     from toolkit.config import default_results, load_config
     from toolkit.sweep import plan, prepare_sweep
@@ -458,7 +467,9 @@ def _cmd_submit(args: argparse.Namespace) -> int:
     profile = load_profile(args.profile)
     results = (args.results or default_results(config)).resolve()
     # every input is opened and parsed before anything is submitted (or shown as a dry run)
-    checked = check_inputs(config, results, profile=profile)
+    profile_line = check_profile(profile)
+    checked = check_inputs(config, results)
+    checked.insert(1, profile_line)
     specs = config.run_specs(results)
     todo, done = plan(specs, results)
     if args.dry_run:

@@ -317,3 +317,17 @@ TOMTOM_DISTANCES: tuple[str, ...] = (
 )
 #: What the ``lite`` back-end implements: Euclidean distance only.
 LITE_DISTANCES: tuple[str, ...] = ("ed",)
+
+# how the sequences task fits FASTA records of other lengths (data.generate.resize)
+RESIZE: tuple[str, ...] = ("error", "center_crop", "pad", "crop_or_pad")
+
+# attribution methods of spec §6 in the paper's order (toolkit.attribution.METHODS), what they
+# explain (the sigmoid output, as the paper, or the logit), integrated gradients' variants
+ATTRIBUTION_METHODS: tuple[str, ...] = (
+    "saliency",
+    "mutagenesis",
+    "integrated_gradients",
+    "deepshap",
+)
+ATTRIBUTION_TARGETS: tuple[str, ...] = ("prob", "logit")
+IG_VARIANTS: tuple[str, ...] = ("paper", "standard")

@@ -92,9 +92,21 @@ def package_versions() -> dict[str, str | None]:
 def container_record() -> dict | None:
     """The Apptainer image this process runs in (``image`` path and its ``labels``: every
     version baked into it), or None outside an image; records keep it as ``container``."""
-    from toolkit.containers.apptainer import container_info
-
     return container_info()
+
+
+def container_info() -> dict | None:
+    """Inside an Apptainer image: its path and labels (for run records); else None."""
+    image = os.environ.get("APPTAINER_CONTAINER") or os.environ.get("SINGULARITY_CONTAINER")
+    if not image:
+        return None
+    labels: dict = {}
+    for path in ("/.singularity.d/labels.json",):
+        try:
+            labels = json.loads(Path(path).read_text())
+        except (OSError, ValueError):
+            pass
+    return {"image": image, "labels": labels}
 
 
 def _jsonable(value: Any) -> Any:

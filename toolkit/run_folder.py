@@ -33,8 +33,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:  # the config module is light, but keep this one import-free at run time
-    from toolkit.config import RunSpec
+if TYPE_CHECKING:
+    from toolkit.config.spec import RunSpec
 
 RECORD = "record.json"
 ERROR = "error.json"
@@ -319,7 +319,7 @@ class SweepManifest:
 
     def specs(self) -> list[RunSpec]:
         """The sweep's run specs (empty when there is no ``sweep.json``)."""
-        from toolkit.config import RunSpec
+        from toolkit.config.spec import RunSpec
 
         data = self.read()
         return [RunSpec.from_dict(r) for r in data["runs"]] if data else []

@@ -15,7 +15,15 @@ from collections.abc import Callable
 from typing import Any
 
 from toolkit.errors import InputError
-from toolkit.names import LITE_DISTANCES, TOMTOM_BACKENDS, TOMTOM_DISTANCES
+from toolkit.names import (
+    ATTRIBUTION_METHODS,
+    ATTRIBUTION_TARGETS,
+    IG_VARIANTS,
+    LITE_DISTANCES,
+    RESIZE,
+    TOMTOM_BACKENDS,
+    TOMTOM_DISTANCES,
+)
 
 __all__ = ["check_sections"]
 
@@ -122,15 +130,15 @@ def _data(task: str, data: dict, source: str) -> None:
         raise InputError(source, "data.generate", f"expected a mapping, got {generate!r}")
     if not generate:
         return
-    from toolkit.steps import GENERATORS, resolve
+    from toolkit.tasks import TASKS, resolve
 
-    if task not in GENERATORS:
+    if TASKS[task].generator is None:
         raise InputError(source, "data.generate", f"{task} has no generator; remove the section")
     if task == "sequences":  # a FASTA + label table import, not a simulation
         _sequence_import(generate, source)
         return
     # the generator's own signature says which options exist, so this never goes stale
-    params = inspect.signature(resolve(GENERATORS[task])).parameters
+    params = inspect.signature(resolve(TASKS[task].generator)).parameters
     options = {k: p for k, p in params.items() if k != "output"}
     for key, value in generate.items():
         field = f"data.generate.{key}"
@@ -165,7 +173,6 @@ def _data(task: str, data: dict, source: str) -> None:
 
 def _sequence_import(generate: dict, source: str) -> None:
     """``data.generate`` of ``task: sequences`` (toolkit.data.sequences.sequences)."""
-    from toolkit.data.sequences import RESIZE
 
     allowed = {"fasta", "labels", "id_column", "label_columns", "split", "length", "resize"}
     unknown = sorted(set(generate) - allowed)
@@ -376,3 +383,54 @@ _TASK_SECTION_CHECKS: dict[str, Callable[[dict, str], Any]] = {
     "distributed": _distributed,
     "analysis": _analysis,
 }
+
+
+def check_attribution(extra: dict, source: str = "config") -> None:
+    """Validate the ``attribution`` section beyond its value types (Task 3, sequences: ``Task.config_check``).
+
+    Raises
+    ------
+    InputError
+        Unknown or repeated methods, a bad target or IG variant, non-positive counts.
+    """
+    section = extra.get("attribution") or {}
+    methods = section.get("methods", [])
+    if not methods or not all(isinstance(m, str) for m in methods):
+        raise InputError(
+            source,
+            "attribution.methods",
+            f"expected a non-empty list of {list(ATTRIBUTION_METHODS)}",
+        )
+    unknown = [m for m in methods if m not in ATTRIBUTION_METHODS]
+    if unknown:
+        raise InputError(
+            source,
+            "attribution.methods",
+            f"unknown method {unknown[0]!r}; valid: {list(ATTRIBUTION_METHODS)}",
+        )
+    if len(set(methods)) != len(methods):
+        raise InputError(source, "attribution.methods", f"methods repeated in {methods}")
+    if section.get("target") not in ATTRIBUTION_TARGETS:
+        raise InputError(
+            source,
+            "attribution.target",
+            f"expected one of {ATTRIBUTION_TARGETS}, got {section.get('target')!r}",
+        )
+    if section.get("ig_variant") not in IG_VARIANTS:
+        raise InputError(
+            source,
+            "attribution.ig_variant",
+            f"expected one of {IG_VARIANTS}, got {section.get('ig_variant')!r}",
+        )
+    for key in ("n_sequences", "ig_references", "ig_steps", "shap_references"):
+        if section.get(key, 1) < 1:
+            raise InputError(
+                source, f"attribution.{key}", f"expected a positive integer, got {section[key]!r}"
+            )
+    for key in ("class_index", "logo_sequences"):
+        if section.get(key, 0) < 0:
+            raise InputError(
+                source, f"attribution.{key}", f"expected an integer >= 0, got {section[key]!r}"
+            )
+    if not section.get("info_threshold", 0) >= 0:
+        raise InputError(source, "attribution.info_threshold", "expected a number of bits >= 0")

@@ -80,9 +80,7 @@ def prepare_sweep(
         The caller already ran :func:`toolkit.check_inputs.check_inputs` on this config
         (the command line does, to print what it checked): do not read the inputs twice.
     """
-    from toolkit.check_inputs import check_inputs
-    from toolkit.data import load
-    from toolkit.steps import DATA_CHECKS, LOADER_TASK, resolve
+    from toolkit.check_inputs import check_data_file, check_inputs
     from toolkit.steps.prepare import prepare
 
     if not checked:
@@ -92,10 +90,7 @@ def prepare_sweep(
         generated = not data.exists()
         prepare(todo[0])
         if generated:  # an existing data set was checked by check_inputs; a new one now
-            if config.task in DATA_CHECKS:
-                resolve(DATA_CHECKS[config.task])(data)
-            else:
-                load(data, task=LOADER_TASK[config.task])
+            check_data_file(config.task, data)
     SweepManifest(Path(results_dir)).write(config.source, config.name, config.task, specs)
 
 
@@ -108,7 +103,7 @@ def execute(
     traceback goes to ``error.json`` and the function returns False (or raises, with
     ``raise_errors``). ``run.log`` collects the run's log lines across attempts.
     """
-    from toolkit.steps import run_step
+    from toolkit.tasks import run_step
 
     run = RunFolder.of(results_dir, spec)
     if run.is_done(spec):

@@ -22,6 +22,7 @@ from toolkit.attribution.mutagenesis import mutagenesis
 from toolkit.attribution.references import shuffled_references
 from toolkit.attribution.saliency import saliency
 from toolkit.attribution.score import DEFAULT_NORM, score
+from toolkit.names import ATTRIBUTION_METHODS
 
 #: Config name -> method, in the paper's order.
 METHODS = {
@@ -30,6 +31,7 @@ METHODS = {
     "integrated_gradients": integrated_gradients,
     "deepshap": deepshap,
 }
+assert tuple(METHODS) == ATTRIBUTION_METHODS  # the names the config checks against
 
 __all__ = [
     "DEFAULT_NORM",

@@ -14,8 +14,8 @@ import logging
 import numpy as np
 
 from toolkit.errors import InputError
+from toolkit.names import ATTRIBUTION_TARGETS as TARGETS
 
-TARGETS = ("prob", "logit")
 # compiled functions built per call (a new model, a new shap explainer): TensorFlow warns
 # once it has traced the same Python function 5 times, which is expected here
 _OWN_FUNCTIONS = (

@@ -25,8 +25,7 @@ from toolkit.attribution._common import (
     target_model,
 )
 from toolkit.errors import InputError
-
-VARIANTS = ("paper", "standard")
+from toolkit.names import IG_VARIANTS as VARIANTS
 
 
 def integrated_gradients(

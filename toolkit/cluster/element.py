@@ -30,7 +30,7 @@ class ArrayElement(submitit.helpers.Checkpointable):
 
     def __call__(self) -> dict:
         _limit_threads()
-        from toolkit.cluster.horovod import launched
+        from toolkit.training.horovod import launched
 
         if launched():
             # a multi-task element (Horovod, distributed.processes > 1): every task is a rank

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -199,3 +200,40 @@ def _check_int(values: dict, key: str, source: str, minimum: int) -> None:
     value = values.get(key, getattr(Profile, key))
     if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
         raise InputError(source, key, f"expected an integer >= {minimum}, got {value!r}")
+
+
+def check_profile(profile: str | os.PathLike | Profile) -> str:
+    """Load and check a cluster profile (and its container image); one line saying what."""
+    if not isinstance(profile, Profile):
+        profile = load_profile(profile)  # parses it; a container image must be a file
+    elif profile.container is not None and not Path(profile.container).is_file():
+        raise InputError(
+            profile.name,
+            "container",
+            f"image {profile.container!r} not found or not a file "
+            "(build one with `expact containers build`)",
+        )
+    line = (
+        f"profile {profile.name}: {profile.cpus_per_task} CPU(s), {profile.mem_gb:g} GB, "
+        f"{profile.time_min} min, {profile.runs_per_element} run(s) per element"
+    )
+    if profile.container is not None:
+        line += f"; container image {profile.container}"
+        _check_image(profile)
+    return line
+
+
+def _check_image(profile: Profile) -> None:
+    """The image is a readable, non-empty file (not a folder, not an unreadable path)."""
+    path = Path(profile.container)
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(64)
+    except OSError as exc:
+        raise InputError(path, None, f"cannot read the container image: {exc.strerror}") from None
+    if not head:
+        raise InputError(
+            path,
+            None,
+            f"container image (profile {profile.name}) is empty; expected an Apptainer SIF",
+        )

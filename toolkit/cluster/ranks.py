@@ -36,8 +36,8 @@ def sweep_on_ranks(config, results_dir: str | Path, progress: bool = False) -> d
     InputError
         On every rank, when rank 0 found bad input (so no rank waits for the others).
     """
-    from toolkit.cluster.horovod import init
     from toolkit.sweep import plan, prepare_sweep
+    from toolkit.training.horovod import init
 
     results_dir = Path(results_dir).resolve()
     hvd = init(SweepManifest(results_dir).rendezvous)
@@ -58,10 +58,10 @@ def sweep_on_ranks(config, results_dir: str | Path, progress: bool = False) -> d
 
 def run_ranks(results_dir: str | Path, specs: list[dict], progress: bool = False) -> dict:
     """Run ``specs`` (``RunSpec.to_dict()``) on every rank of this launch; see the module doc."""
-    from toolkit.cluster.horovod import init
     from toolkit.config import RunSpec
-    from toolkit.steps import run_step
     from toolkit.sweep import execute
+    from toolkit.tasks import run_step
+    from toolkit.training.horovod import init
 
     results_dir = Path(results_dir)
     hvd = init(SweepManifest(results_dir).rendezvous)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from toolkit.errors import InputError
+from toolkit.records import container_info  # where it lives: the records of a run
 
 __all__ = [
     "ENV_VAR",
@@ -253,20 +254,6 @@ def exec_python(
         argv += ["--bind", bind]
     argv += [str(image), "python3"]
     return " ".join(shlex.quote(a) for a in argv)
-
-
-def container_info() -> dict | None:
-    """Inside an Apptainer image: its path and labels (for run records); else None."""
-    image = os.environ.get("APPTAINER_CONTAINER") or os.environ.get("SINGULARITY_CONTAINER")
-    if not image:
-        return None
-    labels: dict = {}
-    for path in ("/.singularity.d/labels.json",):
-        try:
-            labels = json.loads(Path(path).read_text())
-        except (OSError, ValueError):
-            pass
-    return {"image": image, "labels": labels}
 
 
 def _existing_image(image: str | Path) -> Path:

@@ -337,3 +337,16 @@ def write_basset_layout(
                 data=np.array([f"seq{i}" for i in range(len(splits["test"][0]))], dtype="S"),
             )
     return path
+
+
+def check_layout(path: str | os.PathLike) -> None:
+    """Check the Basset layout of every split from metadata (the data are checked as
+    read): ``Task.data_check`` of Task 4, whose data set is too large to load."""
+    lengths = {stream(path, split, shuffle=False).length for split in SPLITS}
+    targets = {stream(path, split, shuffle=False).n_targets for split in SPLITS}
+    if len(lengths) != 1 or len(targets) != 1:
+        raise InputError(
+            path,
+            "*_in/*_out",
+            f"splits differ in length {sorted(lengths)} or targets {sorted(targets)}",
+        )

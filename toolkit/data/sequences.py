@@ -25,8 +25,8 @@ from pathlib import Path
 import numpy as np
 
 from toolkit.errors import InputError
+from toolkit.names import RESIZE
 
-RESIZE = ("error", "center_crop", "pad", "crop_or_pad")
 _LOCUS = re.compile(r"^(?P<chrom>[^:\s]+):(?P<start>\d+)-(?P<end>\d+)")
 _ONE_HOT = {
     "A": (1, 0, 0, 0),

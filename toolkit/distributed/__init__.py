@@ -2,7 +2,7 @@
 
 The pieces of data-parallel training live where their kind lives:
 
-- :mod:`toolkit.cluster.horovod`: ``init()`` starts Horovod under horovodrun, in a
+- :mod:`toolkit.training.horovod`: ``init()`` starts Horovod under horovodrun, in a
   multi-task Slurm step (Gloo rendezvous run by rank 0) or as a single process;
   ``launched()`` tells whether this process is one rank of several;
 - :mod:`toolkit.cluster.ranks`: every rank running the runs of a launch;

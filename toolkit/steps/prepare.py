@@ -17,20 +17,21 @@ def prepare(spec: RunSpec) -> None:
     """Create the spec's data set and JASPAR target file if they do not exist yet."""
     data_path = Path(spec.data["path"])
     if not data_path.exists():
-        from toolkit.steps import DATA_SOURCES, GENERATORS, resolve
+        from toolkit.tasks import TASKS, resolve
 
-        if spec.task not in GENERATORS:
+        task = TASKS[spec.task]
+        if task.generator is None:
             from toolkit.errors import InputError
 
             raise InputError(
                 data_path,
                 None,
                 f"data file not found, and {spec.task} has no "
-                f"generator: download {DATA_SOURCES.get(spec.task, 'it')}",
+                f"generator: download {task.data_source or 'it'}",
             )
         params = dict(spec.data.get("generate") or {})
         log.info("generating %s data set at %s with %s", spec.task, data_path, params)
-        resolve(GENERATORS[spec.task])(data_path, **params)
+        resolve(task.generator)(data_path, **params)
     target = Path(spec.tomtom["target"])
     if not target.exists():
         from toolkit.data.jaspar_meme import jaspar_meme

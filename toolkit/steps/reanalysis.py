@@ -29,6 +29,7 @@ from toolkit.errors import InputError
 from toolkit.model_options import build_kwargs
 from toolkit.run_folder import ACTIVATIONS as ACTIVATIONS_NPZ
 from toolkit.run_folder import RunFolder
+from toolkit.tasks import TASKS
 
 
 def filter_threshold(spec: RunSpec, run_dir: str | Path, progress: bool = True) -> dict:
@@ -50,7 +51,6 @@ def filter_threshold(spec: RunSpec, run_dir: str | Path, progress: bool = True) 
 
 def attribution_references(spec: RunSpec, run_dir: str | Path, progress: bool = True) -> dict:
     """IG and DeepSHAP of a trained Task 3 run with ``value`` shuffled references each."""
-    from toolkit.steps import TASK_SECTIONS
     from toolkit.steps.attribution_analysis import attribution_analysis
     from toolkit.steps.record import Clock, record
 
@@ -58,7 +58,7 @@ def attribution_references(spec: RunSpec, run_dir: str | Path, progress: bool = 
     source = _Source(spec)
     info = spec.extra["analysis"]
     attr = (
-        TASK_SECTIONS["task3"]["attribution"]
+        TASKS["task3"].sections["attribution"]
         | source.spec_extra.get("attribution", {})
         | {
             "methods": info["params"]["methods"],
@@ -181,9 +181,8 @@ class _Source:
 
     def test_data(self):
         from toolkit.data import load
-        from toolkit.steps import LOADER_TASK
 
-        return load(self.spec.data["path"], task=LOADER_TASK[self.task], splits=("test",))
+        return load(self.spec.data["path"], task=TASKS[self.task].loader, splits=("test",))
 
     def model(self, data, trained: bool = True):
         """The source's model (same seed, options), with its trained weights unless not."""

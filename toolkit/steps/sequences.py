@@ -22,22 +22,22 @@ from pathlib import Path
 
 from toolkit.config import RunSpec
 from toolkit.run_folder import RunFolder
+from toolkit.tasks import TASKS
 
 
 def sequences(spec: RunSpec, run_dir: str | Path, progress: bool = True) -> dict:
     """Run one (model, activation, trial) cell on the user's data; return its record.
 
-    The step signature of :data:`toolkit.steps.RUN_STEPS`.
+    The step signature of ``toolkit.tasks.Task.step``.
     """
     from toolkit.data import load
-    from toolkit.steps import TASK_SECTIONS
     from toolkit.steps.attribution_analysis import attribution_analysis
     from toolkit.steps.filter_analysis import filter_analysis, model_ppms
     from toolkit.steps.fit import fit
     from toolkit.steps.record import Clock, data_section, record
 
     run, clock = RunFolder(Path(run_dir)), Clock()
-    attr = TASK_SECTIONS["sequences"]["attribution"] | spec.extra.get("attribution", {})
+    attr = TASKS["sequences"].sections["attribution"] | spec.extra.get("attribution", {})
     with clock.lap("load"):
         data = load(spec.data["path"], task="sequences")
         truth, kind = ground_truth(spec.data["path"], data)

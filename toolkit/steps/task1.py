@@ -15,7 +15,7 @@ from toolkit.run_folder import RunFolder
 def task1(spec: RunSpec, run_dir: str | Path, progress: bool = True) -> dict:
     """Run one (model, activation, trial) cell of Task 1 (or Task 2); return its record.
 
-    The step signature of :data:`toolkit.steps.RUN_STEPS`; the record also lands in
+    The step signature of ``toolkit.tasks.Task.step``; the record also lands in
     ``run_dir/record.json``, with the ground-truth ``match`` statistics of the filters.
     """
     from toolkit.data import load

@@ -30,22 +30,9 @@ from toolkit.config import RunSpec
 from toolkit.errors import InputError
 from toolkit.model_options import build_kwargs
 from toolkit.run_folder import RunFolder, SweepManifest
+from toolkit.tasks import TASKS
 
 log = logging.getLogger(__name__)
-
-
-def check_data(path: str | os.PathLike) -> None:
-    """Check the Basset layout of every split from metadata (the data are checked as read)."""
-    from toolkit.data.basset import SPLITS, stream
-
-    lengths = {stream(path, split, shuffle=False).length for split in SPLITS}
-    targets = {stream(path, split, shuffle=False).n_targets for split in SPLITS}
-    if len(lengths) != 1 or len(targets) != 1:
-        raise InputError(
-            path,
-            "*_in/*_out",
-            f"splits differ in length {sorted(lengths)} or targets {sorted(targets)}",
-        )
 
 
 def task4(spec: RunSpec, run_dir: str | Path, progress: bool = True) -> dict:
@@ -59,13 +46,13 @@ def task4(spec: RunSpec, run_dir: str | Path, progress: bool = True) -> dict:
     """
     import tensorflow as tf
 
-    from toolkit.cluster.horovod import init
     from toolkit.data.basset import stream
     from toolkit.models import build_model
     from toolkit.steps.fit import save_model
     from toolkit.steps.record import Clock, record
     from toolkit.training import TrainConfig, metrics
     from toolkit.training.distributed import DistConfig, predict_gathered, train_distributed
+    from toolkit.training.horovod import init
 
     run = RunFolder(Path(run_dir))
     hvd = init(SweepManifest(run.results_dir).rendezvous)
@@ -186,9 +173,7 @@ def task4(spec: RunSpec, run_dir: str | Path, progress: bool = True) -> dict:
         "match": {"match_fraction": None, "match_any": None, "coverage": None},
     }
     files: dict = {"weights": run.weights.name, "history": run.history.name}
-    from toolkit.steps import TASK_SECTIONS
-
-    analysis = TASK_SECTIONS["task4"]["analysis"] | spec.extra.get("analysis", {})
+    analysis = TASKS["task4"].sections["analysis"] | spec.extra.get("analysis", {})
     if analysis["filters"]:
         with clock.lap("filters_tomtom"):
             found = basset_filters(

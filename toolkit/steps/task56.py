@@ -25,16 +25,16 @@ import numpy as np
 
 from toolkit.config import RunSpec
 from toolkit.run_folder import RunFolder
+from toolkit.tasks import TASKS
 
 
 def task56(spec: RunSpec, run_dir: str | Path, progress: bool = True) -> dict:
     """Run one (model, activation, trial) cell of Task 5 or Task 6; return its record.
 
-    The step signature of :data:`toolkit.steps.RUN_STEPS`; ``spec.extra`` holds the
-    ``augment`` and ``saliency`` sections (defaults in :data:`toolkit.steps.TASK_SECTIONS`).
+    The step signature of ``toolkit.tasks.Task.step``; ``spec.extra`` holds the
+    ``augment`` and ``saliency`` sections (defaults in ``toolkit.tasks.TASKS``).
     """
     from toolkit.data import load
-    from toolkit.steps import LOADER_TASK, TASK_SECTIONS
     from toolkit.steps.filter_analysis import filter_analysis, model_ppms
     from toolkit.steps.fit import fit
     from toolkit.steps.record import Clock, data_section, record
@@ -43,11 +43,11 @@ def task56(spec: RunSpec, run_dir: str | Path, progress: bool = True) -> dict:
     run, clock = RunFolder(Path(run_dir)), Clock()
     extra = {
         name: defaults | spec.extra.get(name, {})
-        for name, defaults in TASK_SECTIONS[spec.task].items()
+        for name, defaults in TASKS[spec.task].sections.items()
     }
     sal, rc = extra["saliency"], extra["augment"]["reverse_complement"]
     with clock.lap("load"):
-        data = load(spec.data["path"], task=LOADER_TASK[spec.task], reverse_complement=rc)
+        data = load(spec.data["path"], task=TASKS[spec.task].loader, reverse_complement=rc)
     fitted = fit(spec, data, run, progress)
     with clock.lap("filters_tomtom"):
         filters = filter_analysis(*model_ppms(fitted.model, data.x_test, spec), spec, run)

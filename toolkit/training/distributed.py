@@ -45,7 +45,7 @@ class RankLostError(RuntimeError):
 
 @dataclass
 class DistConfig:
-    """The ``distributed`` config section (defaults: ``toolkit.steps.TASK_SECTIONS``).
+    """The ``distributed`` config section (defaults: ``toolkit.tasks.TASKS['task4']``).
 
     Attributes
     ----------

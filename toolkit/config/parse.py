@@ -9,22 +9,22 @@ derived from their content, so the same config always maps to the same runs and 
 from __future__ import annotations
 
 import copy
-import hashlib
-import json
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from toolkit.config.spec import RunSpec
 from toolkit.errors import InputError
 from toolkit.run_folder import SweepManifest
+from toolkit.tasks import TASKS, resolve
 
 # every section a config may hold, with its defaults (the paper's settings, spec §4-§5)
 DEFAULTS: dict[str, dict[str, Any]] = {
     "data": {
         "path": None,  # an existing HDF5 data set; None: generate into <results>/data/<task>.h5
-        "generate": {},  # parameters of the task's generator (toolkit.steps.GENERATORS)
+        "generate": {},  # parameters of the task's generator (toolkit.tasks: Task.generator)
     },
     "train": {},  # toolkit.training.TrainConfig fields
     "filters": {
@@ -48,53 +48,6 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     },
 }
 TOP_LEVEL = {"task", "name", "models", "activations", "trials", "seed", "model", "vary", *DEFAULTS}
-
-
-@dataclass(frozen=True)
-class RunSpec:
-    """One run of a sweep: a (model, activation, trial) cell with every parameter it uses."""
-
-    task: str
-    sweep: str
-    model: str
-    activation: str
-    trial: int
-    seed: int
-    data: dict = field(default_factory=dict)
-    train: dict = field(default_factory=dict)
-    filters: dict = field(default_factory=dict)
-    tomtom: dict = field(default_factory=dict)
-    match: dict = field(default_factory=dict)
-    extra: dict = field(default_factory=dict)  # task-specific sections (steps.TASK_SECTIONS)
-    model_options: dict = field(default_factory=dict)  # non-default `model` options
-    variant: str = ""  # label of the `vary` values of this run ('' without `vary`)
-
-    @property
-    def name(self) -> str:
-        """Readable name, as the paper's result files: ``{model}_{activation}_{trial}``
-        (``{model}_{activation}_{variant}_{trial}`` in a sweep with ``vary``)."""
-        middle = f"_{self.variant}" if self.variant else ""
-        return f"{self.model}_{self.activation.replace(':', '-')}{middle}_{self.trial}"
-
-    @property
-    def spec_hash(self) -> str:
-        """Hash of the spec's content: a record made from another spec is not this run's."""
-        values = asdict(self)
-        # fields added later are left out while empty: earlier specs keep their hashes
-        for key in ("extra", "model_options", "variant"):
-            if not values[key]:
-                del values[key]
-        blob = json.dumps(values, sort_keys=True, default=str)
-        return hashlib.sha256(blob.encode()).hexdigest()[:16]
-
-    def to_dict(self) -> dict:
-        return asdict(self) | {"name": self.name, "spec_hash": self.spec_hash}
-
-    @classmethod
-    def from_dict(cls, values: dict) -> RunSpec:
-        """Inverse of :meth:`to_dict` (derived keys are ignored)."""
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in values.items() if k in known})
 
 
 @dataclass
@@ -279,96 +232,24 @@ def _label_value(key: str, value: Any) -> str:
 
 def _parse_one(raw: dict, source: str, default_name: str) -> SweepConfig:
     """One config without ``vary`` (see :func:`parse_config`)."""
-    from toolkit.model_options import model_options
-
     # names and checks from TF-free modules: a config validates in well under a second
-    from toolkit.names import canonical_activation, canonical_model_name
+    from toolkit.model_options import model_options
     from toolkit.sections import check_sections
-    from toolkit.steps import DATA_SOURCES, GENERATORS, RUN_STEPS, TASK_SECTIONS
-
-    all_sections = {s for sections in TASK_SECTIONS.values() for s in sections}
-    unknown = sorted(set(raw) - TOP_LEVEL - all_sections, key=str)
-    if unknown:
-        raise InputError(source, unknown[0], f"unknown key; valid keys: {sorted(TOP_LEVEL)}")
-    task = raw.get("task")
-
-    if not isinstance(task, str) or task not in RUN_STEPS:
-        raise InputError(source, "task", f"expected one of {sorted(RUN_STEPS)}, got {task!r}")
-    models = _str_list(raw.get("models"), source, "models")
-    activations = _str_list(raw.get("activations"), source, "activations")
-    try:
-        models = [canonical_model_name(m) for m in models]
-    except InputError as exc:
-        raise InputError(source, "models", exc.problem) from None
-    try:
-        activations = [canonical_activation(a) for a in activations]
-    except InputError as exc:
-        raise InputError(source, "activations", exc.problem) from None
-    trials = raw.get("trials", 1)
-    seed = raw.get("seed", 0)
-    for key, value in (("trials", trials), ("seed", seed)):
-        if (
-            not isinstance(value, int)
-            or isinstance(value, bool)
-            or value < (1 if key == "trials" else 0)
-        ):
-            raise InputError(
-                source,
-                key,
-                f"expected a {'positive' if key == 'trials' else 'non-negative'} integer, got {value!r}",
-            )
-
-    sweep_name = raw.get("name")
-    if isinstance(sweep_name, int) and not isinstance(sweep_name, bool):
-        sweep_name = str(sweep_name)  # `name: 2021` in YAML
-    if sweep_name is not None and (not isinstance(sweep_name, str) or not sweep_name.strip()):
-        # any text is a name (records and job names carry it quoted); whether it can also be
-        # the default results folder is checked where that default is taken (default_results)
-        raise InputError(source, "name", f"expected a non-empty text, got {sweep_name!r}")
-
-    sections = {}
-    for name, defaults in DEFAULTS.items():
-        given = raw.get(name) or {}
-        if not isinstance(given, dict):
-            raise InputError(source, name, f"expected a mapping, got {type(given).__name__}")
-        if defaults:  # sections with fixed keys reject typos
-            bad = sorted(set(given) - set(defaults))
-            if bad:
-                raise InputError(
-                    source, f"{name}.{bad[0]}", f"unknown key; valid keys: {sorted(defaults)}"
-                )
-        sections[name] = _merge(copy.deepcopy(defaults), given)
-
-    extra = _task_sections(raw, task, TASK_SECTIONS.get(task, {}), source)
-    from toolkit.steps import CONFIG_CHECKS, DEFAULT_MONITOR, resolve
-
-    if task in CONFIG_CHECKS:
-        resolve(CONFIG_CHECKS[task])(extra, source)
-    if task in DEFAULT_MONITOR and "monitor" not in sections["train"]:
-        sections["train"]["monitor"] = DEFAULT_MONITOR[task]
-
     from toolkit.train_config import TrainConfig  # not toolkit.training: no scikit-learn
 
+    task = _task(raw, source)
+    models, activations = _grid_names(raw, source)
+    trials, seed = _grid_ints(raw, source)
+    sweep_name = _sweep_name(raw, source)
+    sections = _shared_sections(raw, source)
+    extra = _task_sections(raw, task, TASKS[task].sections, source)
+    if TASKS[task].config_check:
+        resolve(TASKS[task].config_check)(extra, source)
+    if TASKS[task].monitor and "monitor" not in sections["train"]:
+        sections["train"]["monitor"] = TASKS[task].monitor
     TrainConfig.from_dict(sections["train"], source)
     check_sections(task, sections, extra, source)
-    if sections["data"]["path"] is None and task not in GENERATORS:
-        raise InputError(
-            source,
-            "data.path",
-            f"{task} has no generator: set data.path to the "
-            f"data set ({DATA_SOURCES.get(task, 'see the README')})",
-        )
-    for key in ("path",):
-        value = sections["data"][key]
-        if value is not None and not Path(value).exists():
-            raise InputError(source, f"data.{key}", f"file {value} does not exist")
-    for section, key in (("tomtom", "target"), ("match", "ground_truth")):
-        value = sections[section][key]
-        if value is not None and not Path(value).exists():
-            raise InputError(source, f"{section}.{key}", f"file {value} does not exist")
-    pfm = sections["data"]["generate"].get("pfm")
-    if pfm is not None and not Path(pfm).exists():
-        raise InputError(source, "data.generate.pfm", f"file {pfm} does not exist")
+    _check_files(task, sections, source)
     return SweepConfig(
         model_options=model_options(raw.get("model"), source),
         task=task,
@@ -383,13 +264,106 @@ def _parse_one(raw: dict, source: str, default_name: str) -> SweepConfig:
     )
 
 
+def _task(raw: dict, source: str) -> str:
+    """The config's task, after rejecting keys no task takes."""
+    all_sections = {s for t in TASKS.values() for s in t.sections}
+    unknown = sorted(set(raw) - TOP_LEVEL - all_sections, key=str)
+    if unknown:
+        raise InputError(source, unknown[0], f"unknown key; valid keys: {sorted(TOP_LEVEL)}")
+    task = raw.get("task")
+    if not isinstance(task, str) or task not in TASKS:
+        raise InputError(source, "task", f"expected one of {sorted(TASKS)}, got {task!r}")
+    return task
+
+
+def _grid_names(raw: dict, source: str) -> tuple[list[str], list[str]]:
+    """Canonical model and activation names of the grid."""
+    from toolkit.names import canonical_activation, canonical_model_name
+
+    models = _str_list(raw.get("models"), source, "models")
+    activations = _str_list(raw.get("activations"), source, "activations")
+    try:
+        models = [canonical_model_name(m) for m in models]
+    except InputError as exc:
+        raise InputError(source, "models", exc.problem) from None
+    try:
+        activations = [canonical_activation(a) for a in activations]
+    except InputError as exc:
+        raise InputError(source, "activations", exc.problem) from None
+    return models, activations
+
+
+def _grid_ints(raw: dict, source: str) -> tuple[int, int]:
+    """``trials`` (positive) and ``seed`` (non-negative)."""
+    trials = raw.get("trials", 1)
+    seed = raw.get("seed", 0)
+    for key, value in (("trials", trials), ("seed", seed)):
+        if (
+            not isinstance(value, int)
+            or isinstance(value, bool)
+            or value < (1 if key == "trials" else 0)
+        ):
+            raise InputError(
+                source,
+                key,
+                f"expected a {'positive' if key == 'trials' else 'non-negative'} integer, got {value!r}",
+            )
+    return trials, seed
+
+
+def _sweep_name(raw: dict, source: str) -> str | None:
+    sweep_name = raw.get("name")
+    if isinstance(sweep_name, int) and not isinstance(sweep_name, bool):
+        sweep_name = str(sweep_name)  # `name: 2021` in YAML
+    if sweep_name is not None and (not isinstance(sweep_name, str) or not sweep_name.strip()):
+        # any text is a name (records and job names carry it quoted); whether it can also be
+        # the default results folder is checked where that default is taken (default_results)
+        raise InputError(source, "name", f"expected a non-empty text, got {sweep_name!r}")
+    return sweep_name
+
+
+def _shared_sections(raw: dict, source: str) -> dict[str, dict]:
+    """The sections every task takes, defaults merged; fixed-key sections reject typos."""
+    sections = {}
+    for name, defaults in DEFAULTS.items():
+        given = raw.get(name) or {}
+        if not isinstance(given, dict):
+            raise InputError(source, name, f"expected a mapping, got {type(given).__name__}")
+        if defaults:  # sections with fixed keys reject typos
+            bad = sorted(set(given) - set(defaults))
+            if bad:
+                raise InputError(
+                    source, f"{name}.{bad[0]}", f"unknown key; valid keys: {sorted(defaults)}"
+                )
+        sections[name] = _merge(copy.deepcopy(defaults), given)
+    return sections
+
+
+def _check_files(task: str, sections: dict, source: str) -> None:
+    """A data set where the task has no generator; every named input file exists."""
+    if sections["data"]["path"] is None and TASKS[task].generator is None:
+        raise InputError(
+            source,
+            "data.path",
+            f"{task} has no generator: set data.path to the "
+            f"data set ({TASKS[task].data_source or 'see the README'})",
+        )
+    named = [
+        ("data", "path", sections["data"]["path"]),
+        ("tomtom", "target", sections["tomtom"]["target"]),
+        ("match", "ground_truth", sections["match"]["ground_truth"]),
+        ("data", "generate.pfm", sections["data"]["generate"].get("pfm")),
+    ]
+    for section, key, value in named:
+        if value is not None and not Path(value).exists():
+            raise InputError(source, f"{section}.{key}", f"file {value} does not exist")
+
+
 def _task_sections(raw: dict, task: str, known: dict[str, dict], source: str) -> dict[str, dict]:
     """The task's own sections (defaults merged); sections of other tasks are errors."""
-    from toolkit.steps import TASK_SECTIONS
-
     for name in raw:
         if name not in TOP_LEVEL and name not in known:
-            takers = sorted(t for t, s in TASK_SECTIONS.items() if name in s)
+            takers = sorted(t.name for t in TASKS.values() if name in t.sections)
             raise InputError(source, name, f"section only for {takers}, not {task}")
     extra = {}
     for name, defaults in known.items():
@@ -402,19 +376,19 @@ def _task_sections(raw: dict, task: str, known: dict[str, dict], source: str) ->
                 source, f"{name}.{bad[0]}", f"unknown key; valid keys: {sorted(defaults)}"
             )
         for key, value in given.items():
-            default = defaults[key]
-            kind = type(default)
-            ok = isinstance(value, kind) and not (isinstance(value, bool) and kind is not bool)
-            if kind is float:
-                ok = isinstance(value, int | float) and not isinstance(value, bool)
-            if default is not None and not ok:
-                raise InputError(
-                    source,
-                    f"{name}.{key}",
-                    f"expected {kind.__name__} (like {default!r}), got {value!r}",
-                )
+            _check_type(defaults[key], value, f"{name}.{key}", source)
         extra[name] = _merge(copy.deepcopy(defaults), given)
     return extra
+
+
+def _check_type(default: Any, value: Any, key: str, source: str) -> None:
+    """A task section's value has its default's type (ints pass as floats, bools never)."""
+    kind = type(default)
+    ok = isinstance(value, kind) and not (isinstance(value, bool) and kind is not bool)
+    if kind is float:
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+    if default is not None and not ok:
+        raise InputError(source, key, f"expected {kind.__name__} (like {default!r}), got {value!r}")
 
 
 def resolve_paths(sections: dict, results_dir: Path, task: str, motifs: dict | None = None) -> dict:
