@@ -54,7 +54,20 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="expact", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true")
     sub = parser.add_subparsers(dest="command", required=True)
+    _add_data(sub)
+    _add_run(sub)
+    _add_analyze(sub)
+    _add_summarize(sub)
+    _add_submit(sub)
+    _add_retry(sub)
+    _add_status(sub)
+    _add_report(sub)
+    _add_containers(sub)
+    return parser
 
+
+def _add_data(sub) -> None:
+    """``expact data``."""
     data = sub.add_parser("data", help="generate a data set")
     data_sub = data.add_subparsers(dest="task", required=True)
     t1 = data_sub.add_parser("task1", help="Task 1 synthetic multi-label data set (spec §1.1)")
@@ -104,6 +117,9 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("--out", type=Path, required=True, help="prefix: writes PREFIX.fa, PREFIX.tsv")
     exp.set_defaults(func=_cmd_data_export)
 
+
+def _add_run(sub) -> None:
+    """``expact run``."""
     run = sub.add_parser("run", help="run a sweep config on this machine")
     run.add_argument("config", type=Path)
     run.add_argument(
@@ -125,6 +141,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.set_defaults(func=_cmd_run)
 
+
+def _add_analyze(sub) -> None:
+    """``expact analyze``."""
     analyze = sub.add_parser(
         "analyze", help="re-analyse finished runs from their saved weights (no retraining)"
     )
@@ -143,10 +162,16 @@ def _parser() -> argparse.ArgumentParser:
     _add_wait_arguments(analyze)
     analyze.set_defaults(func=_cmd_analyze)
 
+
+def _add_summarize(sub) -> None:
+    """``expact summarize``."""
     summ = sub.add_parser("summarize", help="write the summary TSVs of a results folder")
     summ.add_argument("results", type=Path)
     summ.set_defaults(func=_cmd_summarize)
 
+
+def _add_submit(sub) -> None:
+    """``expact submit``."""
     submit = sub.add_parser("submit", help="submit a sweep as array jobs (Slurm through submitit)")
     submit.add_argument("config", type=Path)
     submit.add_argument("--cluster", choices=("slurm", "local", "debug"), default="slurm")
@@ -166,6 +191,9 @@ def _parser() -> argparse.ArgumentParser:
     _add_wait_arguments(submit)
     submit.set_defaults(func=_cmd_submit)
 
+
+def _add_retry(sub) -> None:
+    """``expact retry``."""
     retry = sub.add_parser("retry", help="resubmit the failed and missing runs of a sweep")
     retry.add_argument("results", type=Path)
     retry.add_argument(
@@ -180,6 +208,9 @@ def _parser() -> argparse.ArgumentParser:
     _add_wait_arguments(retry)
     retry.set_defaults(func=_cmd_retry)
 
+
+def _add_status(sub) -> None:
+    """``expact status``."""
     status = sub.add_parser("status", help="done / running / pending / failed runs of a sweep")
     status.add_argument("results", type=Path)
     status.add_argument(
@@ -190,6 +221,10 @@ def _parser() -> argparse.ArgumentParser:
         help="refresh every SECONDS until nothing is running or pending",
     )
     status.set_defaults(func=_cmd_status)
+
+
+def _add_report(sub) -> None:
+    """``expact report``."""
     rep = sub.add_parser("report", help="the Dask report: tables, t-tests, figures, HTML")
     rep.add_argument("results", type=Path, help="a sweep's results folder, or a folder of them")
     rep.add_argument(
@@ -212,6 +247,9 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--no-progress", action="store_true")
     rep.set_defaults(func=_cmd_report)
 
+
+def _add_containers(sub) -> None:
+    """``expact containers``."""
     cont = sub.add_parser("containers", help="Apptainer images of the toolkit (containers/)")
     cont_sub = cont.add_subparsers(dest="action", required=True)
     cbuild = cont_sub.add_parser(
@@ -287,7 +325,6 @@ def _parser() -> argparse.ArgumentParser:
     cdef.add_argument("--base", choices=("debootstrap", "docker"), default="debootstrap")
     cdef.add_argument("--mirror", default=None)
     cdef.set_defaults(func=_cmd_containers_def)
-    return parser
 
 
 def _add_wait_arguments(parser: argparse.ArgumentParser) -> None:

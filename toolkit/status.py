@@ -49,12 +49,19 @@ class SweepStatus:
 
 def sweep_status(results_dir: str | Path, query_slurm: bool = True) -> SweepStatus | None:
     """The state of every run of the sweep in ``results_dir`` (None if there is no sweep)."""
-    from toolkit.cluster.submit import submissions
-
     results_dir = Path(results_dir)
     sweep = SweepManifest(results_dir).read()
     if sweep is None:
         return None
+    element_of, states, queried = _queue(results_dir, query_slurm)
+    runs = [_run_status(results_dir, run, element_of, states, queried) for run in sweep["runs"]]
+    return SweepStatus(sweep["name"], sweep["task"], runs)
+
+
+def _queue(results_dir: Path, query_slurm: bool) -> tuple[dict[str, dict], dict[str, str], bool]:
+    """Each run's newest array element, the Slurm state of each job, whether Slurm answered."""
+    from toolkit.cluster.submit import submissions
+
     # the newest submission holding a run decides its queue state
     element_of: dict[str, dict] = {}
     slurm_jobs = []
@@ -75,90 +82,77 @@ def sweep_status(results_dir: str | Path, query_slurm: bool = True) -> SweepStat
         if slurm.available():
             states = slurm.job_states(sorted(set(slurm_jobs)))
             queried = True
+    return element_of, states, queried
 
-    runs = []
-    for run in sweep["runs"]:
-        name = run["name"]
-        folder = RunFolder.of(results_dir, name)
-        here = folder.state(run["spec_hash"])
-        element = element_of.get(name, {})
-        job = element.get("job", "")
-        job_state = states.get(job, "")
-        log = str(folder.log)
-        if here == "done":
-            runs.append(RunStatus(name, "done", job=job))
-        elif here == "stale":
-            runs.append(
-                RunStatus(
-                    name,
-                    "stale",
-                    reason="record made from other parameters (never overwritten)",
-                    log=str(folder.record),
-                    job=job,
-                )
-            )
-        elif job_state in ("RUNNING", "COMPLETING"):
-            state = "running" if here == "running" else "pending"
-            runs.append(RunStatus(name, state, reason=f"element {job} running", log=log, job=job))
-        elif job_state in ("PENDING", "REQUEUED", "CONFIGURING", "SUSPENDED"):
-            runs.append(
-                RunStatus(
-                    name, "pending", reason=f"element {job} {job_state.lower()}", log=log, job=job
-                )
-            )
-        elif here == "corrupt":
-            runs.append(
-                RunStatus(
-                    name, "corrupt", reason=f"{folder.record.name} unreadable", log=log, job=job
-                )
-            )
-        elif here == "failed":
-            error = folder.read_error()
-            tail = error["traceback"].strip().splitlines()[-3:]
-            runs.append(
-                RunStatus(name, "failed", reason=error["error"], log=log, error_tail=tail, job=job)
-            )
-        elif element and job_state:
-            # the element ended (time-out, OOM, cancelled, node failure) before this run did
-            tail = _tail(Path(element["log"]), 3)
-            runs.append(
-                RunStatus(
-                    name,
-                    "failed",
-                    reason=f"element {job} {job_state}",
-                    log=element["log"],
-                    error_tail=tail,
-                    job=job,
-                )
-            )
-        elif element and element["cluster"] == "slurm" and queried and _age(element) > LOST_AFTER_S:
-            # neither squeue nor sacct knows the element: it is gone (without accounting,
-            # a killed job leaves no trace; never wait for it forever)
-            runs.append(
-                RunStatus(
-                    name,
-                    "failed",
-                    log=element["log"],
-                    job=job,
-                    reason=f"element {job} left the queue without a record "
-                    "(no accounting entry; is sacct enabled?)",
-                    error_tail=_tail(Path(element["log"]), 3),
-                )
-            )
-        elif element and element["cluster"] == "slurm":
-            # just submitted (sacct lags a few seconds) or Slurm not reachable from here
-            runs.append(
-                RunStatus(
-                    name,
-                    "pending",
-                    reason=f"element {job}: no state from Slurm yet",
-                    log=log,
-                    job=job,
-                )
-            )
-        else:
-            runs.append(RunStatus(name, "missing", reason="not submitted"))
-    return SweepStatus(sweep["name"], sweep["task"], runs)
+
+def _run_status(results_dir: Path, run: dict, element_of, states, queried: bool) -> RunStatus:
+    """One run's state from its folder, its array element and the element's Slurm state."""
+    name = run["name"]
+    folder = RunFolder.of(results_dir, name)
+    here = folder.state(run["spec_hash"])
+    element = element_of.get(name, {})
+    job = element.get("job", "")
+    job_state = states.get(job, "")
+    log = str(folder.log)
+    if here == "done":
+        return RunStatus(name, "done", job=job)
+    elif here == "stale":
+        return RunStatus(
+            name,
+            "stale",
+            reason="record made from other parameters (never overwritten)",
+            log=str(folder.record),
+            job=job,
+        )
+    elif job_state in ("RUNNING", "COMPLETING"):
+        state = "running" if here == "running" else "pending"
+        return RunStatus(name, state, reason=f"element {job} running", log=log, job=job)
+    elif job_state in ("PENDING", "REQUEUED", "CONFIGURING", "SUSPENDED"):
+        return RunStatus(
+            name, "pending", reason=f"element {job} {job_state.lower()}", log=log, job=job
+        )
+    elif here == "corrupt":
+        return RunStatus(
+            name, "corrupt", reason=f"{folder.record.name} unreadable", log=log, job=job
+        )
+    elif here == "failed":
+        error = folder.read_error()
+        tail = error["traceback"].strip().splitlines()[-3:]
+        return RunStatus(name, "failed", reason=error["error"], log=log, error_tail=tail, job=job)
+    elif element and job_state:
+        # the element ended (time-out, OOM, cancelled, node failure) before this run did
+        tail = _tail(Path(element["log"]), 3)
+        return RunStatus(
+            name,
+            "failed",
+            reason=f"element {job} {job_state}",
+            log=element["log"],
+            error_tail=tail,
+            job=job,
+        )
+    elif element and element["cluster"] == "slurm" and queried and _age(element) > LOST_AFTER_S:
+        # neither squeue nor sacct knows the element: it is gone (without accounting,
+        # a killed job leaves no trace; never wait for it forever)
+        return RunStatus(
+            name,
+            "failed",
+            log=element["log"],
+            job=job,
+            reason=f"element {job} left the queue without a record "
+            "(no accounting entry; is sacct enabled?)",
+            error_tail=_tail(Path(element["log"]), 3),
+        )
+    elif element and element["cluster"] == "slurm":
+        # just submitted (sacct lags a few seconds) or Slurm not reachable from here
+        return RunStatus(
+            name,
+            "pending",
+            reason=f"element {job}: no state from Slurm yet",
+            log=log,
+            job=job,
+        )
+    else:
+        return RunStatus(name, "missing", reason="not submitted")
 
 
 def status(results_dir: str | Path) -> str:

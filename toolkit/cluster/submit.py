@@ -163,7 +163,6 @@ def submit(
         submitit back-end: Slurm arrays; local subprocesses (waited for); in this process
         (waited for, a debugger works).
     """
-    import submitit
 
     from toolkit.cluster.element import ArrayElement
 
@@ -189,31 +188,8 @@ def submit(
     out.elements = len(elements)
     folder = SweepManifest(results_dir).slurm_logs / "%j"
     python = container_python(profile, results_dir, todo)  # None: this process's Python
-    if cluster == "slurm":
-        from toolkit.cluster import slurm
-
-        validate_for_cluster(profile, cluster)
-        max_size = slurm.max_array_size()
-        if profile.max_array_size:
-            max_size = min(max_size, profile.max_array_size)
-        executor = submitit.SlurmExecutor(folder=folder, python=python)
-        executor.update_parameters(**slurm_parameters(profile, sweep_name))
-        if tasks_per_element(todo) > 1:  # Horovod: one job step with a task per rank
-            executor.update_parameters(ntasks_per_node=tasks_per_element(todo))
-    else:
-        max_size = len(elements)
-        if python and cluster == "debug":
-            raise InputError(
-                profile.name,
-                "container",
-                "the debug executor runs in this "
-                "process and cannot run inside an image; use --cluster local",
-            )
-        extra = {"local_python": python} if python else {}
-        executor = submitit.AutoExecutor(folder=folder, cluster=cluster, **extra)
-        executor.update_parameters(
-            timeout_min=profile.time_min, cpus_per_task=profile.cpus_per_task
-        )
+    executor, max_size = _executor(cluster, profile, folder, python, sweep_name, todo)
+    max_size = max_size or len(elements)
 
     offset = 0
     for indices in chunk(len(elements), max_size):
@@ -244,6 +220,38 @@ def submit(
         if cluster != "slurm":  # local and debug jobs are waited for here
             out.outcomes.extend(job.result() for job in jobs)
     return out
+
+
+def _executor(cluster: str, profile: Profile, folder, python, sweep_name: str, todo):
+    """The submitit executor of ``cluster`` and its largest array (None: no limit)."""
+    import submitit
+
+    if cluster == "slurm":
+        from toolkit.cluster import slurm
+
+        validate_for_cluster(profile, cluster)
+        max_size = slurm.max_array_size()
+        if profile.max_array_size:
+            max_size = min(max_size, profile.max_array_size)
+        executor = submitit.SlurmExecutor(folder=folder, python=python)
+        executor.update_parameters(**slurm_parameters(profile, sweep_name))
+        if tasks_per_element(todo) > 1:  # Horovod: one job step with a task per rank
+            executor.update_parameters(ntasks_per_node=tasks_per_element(todo))
+    else:
+        max_size = None
+        if python and cluster == "debug":
+            raise InputError(
+                profile.name,
+                "container",
+                "the debug executor runs in this "
+                "process and cannot run inside an image; use --cluster local",
+            )
+        extra = {"local_python": python} if python else {}
+        executor = submitit.AutoExecutor(folder=folder, cluster=cluster, **extra)
+        executor.update_parameters(
+            timeout_min=profile.time_min, cpus_per_task=profile.cpus_per_task
+        )
+    return executor, max_size
 
 
 def submissions(results_dir: str | Path) -> list[dict]:

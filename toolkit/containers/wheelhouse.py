@@ -85,8 +85,25 @@ def prepare_wheelhouse(folder: str | Path | None = None, python: str = sys.execu
         ],
         "download the MEME sources",
     )
-    horovod = "sdist"
-    pins = read_pins(requirements)
+    horovod = _horovod(pip, folder, python, read_pins(requirements))
+    marker.write_text(
+        json.dumps(
+            {
+                "key": _key(requirements),
+                "horovod": horovod,
+                "python": sys.version.split()[0],
+                "seconds": round(time.time() - start, 1),
+            },
+            indent=1,
+        )
+        + "\n"
+    )
+    return folder
+
+
+def _horovod(pip: list[str], folder: Path, python: str, pins: dict) -> str:
+    """Horovod into the wheelhouse: a wheel built against the pinned TensorFlow when this
+    Python has it, else its sources (built in the image); says which."""
     if _tensorflow_version(python) == pins.get("tensorflow-cpu"):
         env = os.environ | {
             "HOROVOD_WITH_TENSORFLOW": "1",
@@ -109,7 +126,7 @@ def prepare_wheelhouse(folder: str | Path | None = None, python: str = sys.execu
             "build the Horovod wheel",
             env=env,
         )
-        horovod = f"wheel built against tensorflow-cpu {pins['tensorflow-cpu']}"
+        return f"wheel built against tensorflow-cpu {pins['tensorflow-cpu']}"
     else:
         _run(
             pip
@@ -125,19 +142,7 @@ def prepare_wheelhouse(folder: str | Path | None = None, python: str = sys.execu
             ],
             "download the Horovod sources",
         )
-    marker.write_text(
-        json.dumps(
-            {
-                "key": _key(requirements),
-                "horovod": horovod,
-                "python": sys.version.split()[0],
-                "seconds": round(time.time() - start, 1),
-            },
-            indent=1,
-        )
-        + "\n"
-    )
-    return folder
+    return "sdist"
 
 
 def fits_image(base: str, os_release: str | Path = "/etc/os-release") -> bool:

@@ -254,102 +254,117 @@ def load(
         raise InputError(path, None, f"not a readable HDF5 file ({err})") from None
 
     with f:
-        present = sorted(f.keys())
-        basset = "X_train" not in f and any(f"{s}_in" in f for s in _SPLITS)
-        x_key = "{}_in" if basset else "X_{}"
-        y_key = "{}_out" if basset else "Y_{}"
-        wanted = [k.format(s) for s in splits for k in (x_key, y_key)]
-        missing = [k for k in wanted if k not in f]
-        if missing:
-            raise InputError(
-                path, ", ".join(missing), f"missing datasets {missing}; file has {present}"
-            )
-        model_keys = [f"model_{s}" for s in splits]
-        have_models = all(k in f for k in model_keys) and not basset
-        if need_models and not have_models:
-            gone = [k for k in model_keys if k not in f]
-            raise InputError(
-                path,
-                ", ".join(gone),
-                f"missing ground-truth models {gone} (needed for this task); file has {present}",
-            )
-        use_models = have_models if models is None else bool(models)
-
+        keys = _layout(f, path, splits, need_models, models)
         # Shapes first (metadata only), so a bad file fails before any data is read.
-        shapes: dict[str, tuple[int, ...]] = {}
-        length = n_labels = None
-        for s in splits:
-            xk, yk = x_key.format(s), y_key.format(s)
-            x_shape = _squeezed_shape(_dataset(f, path, xk).shape, 1)
-            if len(x_shape) != 3 or x_shape[1] != 4:
-                hint = " (channels-last files are not this layout)" if x_shape[-1:] == (4,) else ""
-                raise InputError(
-                    path,
-                    xk,
-                    f"shape {f[xk].shape} is not (N, 4, L) after dropping singleton axes: "
-                    f"expected 4 channels (A, C, G, T) on axis 1{hint}",
-                )
-            if length is not None and x_shape[2] != length:
-                raise InputError(
-                    path, xk, f"sequence length {x_shape[2]} differs from other splits' {length}"
-                )
-            length = x_shape[2]
-            y_shape = _squeezed_shape(_dataset(f, path, yk).shape, 2)
-            if len(y_shape) == 1:
-                y_shape = (y_shape[0], 1)
-            if len(y_shape) != 2:
-                raise InputError(path, yk, f"shape {f[yk].shape} is not (N, K) or (N,)")
-            if y_shape[0] != x_shape[0]:
-                raise InputError(
-                    path, yk, f"has {y_shape[0]} rows but {xk} has {x_shape[0]} sequences"
-                )
-            if n_labels is not None and y_shape[1] != n_labels:
-                raise InputError(
-                    path, yk, f"{y_shape[1]} label columns differ from other splits' {n_labels}"
-                )
-            n_labels = y_shape[1]
-            if spec and spec["n_labels"] is not None and y_shape[1] != spec["n_labels"]:
-                raise InputError(
-                    path,
-                    yk,
-                    f"{y_shape[1]} label columns; task {task} expects {spec['n_labels']}",
-                )
-            shapes[xk], shapes[yk] = x_shape, y_shape
-            if use_models:
-                mk = f"model_{s}"
-                m_shape = _squeezed_shape(_dataset(f, path, mk).shape, 1)
-                if m_shape != x_shape:
-                    raise InputError(
-                        path, mk, f"shape {f[mk].shape} does not match {xk} {f[xk].shape}"
-                    )
-                shapes[mk] = m_shape
-
+        shapes = _shapes(f, path, splits, keys, spec, task)
         arrays: dict[str, np.ndarray | None] = {}
         for s in splits:
-            xk, yk, mk = x_key.format(s), y_key.format(s), f"model_{s}"
-            arrays[f"x_{s}"] = _read_blocks(
-                f[xk],
-                shapes[xk],
-                reverse_complement,
-                True,
-                lambda block, a, xk=xk: _check_onehot(block, a, path, xk, allow_n),
-            )
-            y = np.asarray(f[yk][()], dtype=np.float32).reshape(shapes[yk])
-            if np.isnan(y).any():
-                raise InputError(path, yk, f"row {_first_bad(~np.isnan(y))[0]}: NaN label")
-            binary = (y == 0) | (y == 1)
-            if not binary.all():
-                i, k = _first_bad(binary)
-                raise InputError(path, yk, f"row {i}, column {k}: label {y[i, k]} is not 0 or 1")
-            arrays[f"y_{s}"] = np.concatenate([y, y]) if reverse_complement else y
-            if use_models:
-                arrays[f"model_{s}"] = _read_blocks(
-                    f[mk],
-                    shapes[mk],
-                    reverse_complement,
-                    False,
-                    lambda block, a, mk=mk: _check_model(block, a, path, mk),
-                )
+            arrays |= _read_split(f, path, s, keys, shapes, reverse_complement, allow_n)
         attrs = {k: _plain(v) for k, v in f.attrs.items()}
 
     return Dataset(path=path, attrs=attrs, splits=splits, **arrays)
+
+
+def _layout(f, path: Path, splits: tuple, need_models: bool, models: bool | None) -> dict:
+    """The file's key layout (``x``, ``y`` formats) and whether ``model_*`` are read."""
+    present = sorted(f.keys())
+    basset = "X_train" not in f and any(f"{s}_in" in f for s in _SPLITS)
+    x_key = "{}_in" if basset else "X_{}"
+    y_key = "{}_out" if basset else "Y_{}"
+    wanted = [k.format(s) for s in splits for k in (x_key, y_key)]
+    missing = [k for k in wanted if k not in f]
+    if missing:
+        raise InputError(
+            path, ", ".join(missing), f"missing datasets {missing}; file has {present}"
+        )
+    model_keys = [f"model_{s}" for s in splits]
+    have_models = all(k in f for k in model_keys) and not basset
+    if need_models and not have_models:
+        gone = [k for k in model_keys if k not in f]
+        raise InputError(
+            path,
+            ", ".join(gone),
+            f"missing ground-truth models {gone} (needed for this task); file has {present}",
+        )
+    use_models = have_models if models is None else bool(models)
+    return {"x": x_key, "y": y_key, "models": use_models}
+
+
+def _shapes(f, path: Path, splits: tuple, keys: dict, spec, task) -> dict[str, tuple[int, ...]]:
+    """Every dataset's squeezed shape, checked against the others' and the task's."""
+    x_key, y_key, use_models = keys["x"], keys["y"], keys["models"]
+    shapes: dict[str, tuple[int, ...]] = {}
+    length = n_labels = None
+    for s in splits:
+        xk, yk = x_key.format(s), y_key.format(s)
+        x_shape = _squeezed_shape(_dataset(f, path, xk).shape, 1)
+        if len(x_shape) != 3 or x_shape[1] != 4:
+            hint = " (channels-last files are not this layout)" if x_shape[-1:] == (4,) else ""
+            raise InputError(
+                path,
+                xk,
+                f"shape {f[xk].shape} is not (N, 4, L) after dropping singleton axes: "
+                f"expected 4 channels (A, C, G, T) on axis 1{hint}",
+            )
+        if length is not None and x_shape[2] != length:
+            raise InputError(
+                path, xk, f"sequence length {x_shape[2]} differs from other splits' {length}"
+            )
+        length = x_shape[2]
+        y_shape = _squeezed_shape(_dataset(f, path, yk).shape, 2)
+        if len(y_shape) == 1:
+            y_shape = (y_shape[0], 1)
+        if len(y_shape) != 2:
+            raise InputError(path, yk, f"shape {f[yk].shape} is not (N, K) or (N,)")
+        if y_shape[0] != x_shape[0]:
+            raise InputError(path, yk, f"has {y_shape[0]} rows but {xk} has {x_shape[0]} sequences")
+        if n_labels is not None and y_shape[1] != n_labels:
+            raise InputError(
+                path, yk, f"{y_shape[1]} label columns differ from other splits' {n_labels}"
+            )
+        n_labels = y_shape[1]
+        if spec and spec["n_labels"] is not None and y_shape[1] != spec["n_labels"]:
+            raise InputError(
+                path,
+                yk,
+                f"{y_shape[1]} label columns; task {task} expects {spec['n_labels']}",
+            )
+        shapes[xk], shapes[yk] = x_shape, y_shape
+        if use_models:
+            mk = f"model_{s}"
+            m_shape = _squeezed_shape(_dataset(f, path, mk).shape, 1)
+            if m_shape != x_shape:
+                raise InputError(path, mk, f"shape {f[mk].shape} does not match {xk} {f[xk].shape}")
+            shapes[mk] = m_shape
+    return shapes
+
+
+def _read_split(f, path: Path, s: str, keys: dict, shapes: dict, reverse_complement, allow_n):
+    """``x_<s>``, ``y_<s>`` (and ``model_<s>``) of one split, read and checked block-wise."""
+    x_key, y_key, use_models = keys["x"], keys["y"], keys["models"]
+    arrays: dict[str, np.ndarray] = {}
+    xk, yk, mk = x_key.format(s), y_key.format(s), f"model_{s}"
+    arrays[f"x_{s}"] = _read_blocks(
+        f[xk],
+        shapes[xk],
+        reverse_complement,
+        True,
+        lambda block, a, xk=xk: _check_onehot(block, a, path, xk, allow_n),
+    )
+    y = np.asarray(f[yk][()], dtype=np.float32).reshape(shapes[yk])
+    if np.isnan(y).any():
+        raise InputError(path, yk, f"row {_first_bad(~np.isnan(y))[0]}: NaN label")
+    binary = (y == 0) | (y == 1)
+    if not binary.all():
+        i, k = _first_bad(binary)
+        raise InputError(path, yk, f"row {i}, column {k}: label {y[i, k]} is not 0 or 1")
+    arrays[f"y_{s}"] = np.concatenate([y, y]) if reverse_complement else y
+    if use_models:
+        arrays[f"model_{s}"] = _read_blocks(
+            f[mk],
+            shapes[mk],
+            reverse_complement,
+            False,
+            lambda block, a, mk=mk: _check_model(block, a, path, mk),
+        )
+    return arrays

@@ -180,35 +180,9 @@ def task3(
     output = Path(output)
     split = _validate(output, n_seq, seq_length, seed, split, 0, source="task3")
     n_seq, seq_length, seed = int(n_seq), int(seq_length), int(seed)
-    if n_seq % 2:
-        raise InputError(
-            "task3",
-            "n_seq",
-            f"expected an even number (n_seq/2 positives, then n_seq/2 negatives), got {n_seq}",
-        )
-    if isinstance(core_names, str):
-        raise InputError("task3", "core_names", "expected a list of TF names, got one string")
-    core_names = list(core_names)
-    if not core_names or len(set(core_names)) != len(core_names):
-        raise InputError("task3", "core_names", f"expected distinct TF names, got {core_names}")
-
+    core_names = _check_core_names(n_seq, core_names)
     motifs, source, provenance = _resolve_motifs(pfm, pyjaspar_release, source="task3")
-    core = [motif_lookup(motifs, name, source=source) for name in core_names]
-    if len(motifs) < NUM_CANDIDATES:
-        raise InputError(
-            source,
-            "pfm",
-            f"{len(motifs)} motifs; the background draw takes {NUM_CANDIDATES} candidates",
-        )
-    core_pwms = _core_pwms(core)
-    core_widths = np.array([p.shape[1] for p in core_pwms])
-    if core_widths.min() >= seq_length:
-        raise InputError(
-            "task3",
-            "seq_length",
-            f"seq_length={seq_length} cannot hold any motif (narrowest core motif is "
-            f"{core_widths.min()} nt; the total motif width must stay below seq_length)",
-        )
+    core, core_pwms, core_widths = _core(motifs, source, core_names, seq_length)
 
     rs = np.random.RandomState(seed)
     background_index = _background_index(rs, len(motifs))
@@ -244,16 +218,64 @@ def task3(
     index = {name: shuffle[bounds[k] : bounds[k + 1]] for k, name in enumerate(_SPLITS)}
 
     attrs = {
-        "generator": "expact task3: Koo & Ploenzke 2021 Task 3 synthetic code data (spec 1.2)",
-        "generator_version": GENERATOR_VERSION,
-        "rng": "numpy.random.RandomState (legacy MT19937), original call order",
-        "numpy_version": np.__version__,
-        "python_version": platform.python_version(),
         "seed": seed,
         "n_seq": n_seq,
         "seq_length": seq_length,
         "split": np.asarray(split, dtype=np.float64),
         "split_sizes": np.diff(bounds).astype(np.int64),
+    }
+    attrs = _attrs(attrs, core_names, core, core_pwms, background_index, background, pool)
+    attrs["jaspar_source"] = provenance
+    _write_atomic(output, onehot, labels, models, index, attrs)
+    return output
+
+
+def _check_core_names(n_seq: int, core_names: Sequence[str]) -> list[str]:
+    """``n_seq`` is even; the core TF names are a list of distinct names."""
+    if n_seq % 2:
+        raise InputError(
+            "task3",
+            "n_seq",
+            f"expected an even number (n_seq/2 positives, then n_seq/2 negatives), got {n_seq}",
+        )
+    if isinstance(core_names, str):
+        raise InputError("task3", "core_names", "expected a list of TF names, got one string")
+    core_names = list(core_names)
+    if not core_names or len(set(core_names)) != len(core_names):
+        raise InputError("task3", "core_names", f"expected distinct TF names, got {core_names}")
+    return core_names
+
+
+def _core(motifs, source, core_names: list[str], seq_length: int):
+    """The core motifs, their PWMs and widths; enough motifs for the background draw."""
+    core = [motif_lookup(motifs, name, source=source) for name in core_names]
+    if len(motifs) < NUM_CANDIDATES:
+        raise InputError(
+            source,
+            "pfm",
+            f"{len(motifs)} motifs; the background draw takes {NUM_CANDIDATES} candidates",
+        )
+    core_pwms = _core_pwms(core)
+    core_widths = np.array([p.shape[1] for p in core_pwms])
+    if core_widths.min() >= seq_length:
+        raise InputError(
+            "task3",
+            "seq_length",
+            f"seq_length={seq_length} cannot hold any motif (narrowest core motif is "
+            f"{core_widths.min()} nt; the total motif width must stay below seq_length)",
+        )
+    return core, core_pwms, core_widths
+
+
+def _attrs(params: dict, core_names, core, core_pwms, background_index, background, pool):
+    """The file's root attributes: generator, parameters, core and background motifs."""
+    return {
+        "generator": "expact task3: Koo & Ploenzke 2021 Task 3 synthetic code data (spec 1.2)",
+        "generator_version": GENERATOR_VERSION,
+        "rng": "numpy.random.RandomState (legacy MT19937), original call order",
+        "numpy_version": np.__version__,
+        "python_version": platform.python_version(),
+        **params,
         "labels": "Y = 1: motifs from the core PWMs only; Y = 0: motifs from the background pool",
         "core_names": list(core_names),
         "core_ids": [m.matrix_id for m in core],
@@ -268,9 +290,7 @@ def task3(
             f"notebook's bug), first {NUM_BACKGROUND} in set order; pool = core PWMs + each "
             "background motif and its reverse complement"
         ),
-        "jaspar_source": provenance,
+        "jaspar_source": None,
         "channels": "ACGT",
         "layout": "X (N, 4, L) one-hot; Y (N, 1) label; model (N, 4, L) PWM; float64",
     }
-    _write_atomic(output, onehot, labels, models, index, attrs)
-    return output

@@ -239,8 +239,7 @@ def _finish(root, out, sweeps, rows, stats, figures_on, client, started) -> Repo
 
 def _write(tmp, out, root, sweeps, rows, done, problems, counts, stats, figures_on, client):
     files: dict[str, list[Path]] = {"tables": [], "figures": [], "logos": [], "data": []}
-    paper = paper_values()
-    paper_t = paper_values("ttests")
+    paper = (paper_values(), paper_values("ttests"))
     files["data"].append(_parquet(rows, tmp / "runs.parquet"))
     files["data"].append(_tsv(rows[_RUN_COLUMNS], tmp / "runs.tsv"))
     files["data"].append(_tsv(problems, tmp / "problems.tsv"))
@@ -248,149 +247,8 @@ def _write(tmp, out, root, sweeps, rows, done, problems, counts, stats, figures_
     sections = []
     multi = len(sweeps) > 1
     for sweep in sweeps:
-        base = tmp / "sweeps" / sweep.rel.replace("/", "__") if multi else tmp
-        href = f"sweeps/{sweep.rel.replace('/', '__')}/" if multi else ""
-        runs, order = finished_runs(done, sweep)
-        label = sweep.meta.get("name") or (root.name if sweep.rel == "." else sweep.rel)
-        tables = paper_tables(runs, order) if len(runs) else []
-        tt = ttests(runs, paper_t) if len(runs) else pd.DataFrame()
-        repro = reproduction_check(runs, paper) if len(runs) else pd.DataFrame()
-        blocks_tables, blocks_checks = [], []
-        for table in tables:
-            tsv = atomic_write_text(base / "tables" / f"{table.name}.tsv", table.tsv)
-            pq = _parquet(table.stats, base / "tables" / f"{table.name}.parquet")
-            files["tables"] += [tsv, pq]
-            shown = pd.read_csv(io.StringIO(table.tsv), sep="\t", dtype=str)
-            shown.insert(1, "trials", table.stats["n_trials"].to_numpy())
-            blocks_tables.append(
-                {
-                    "kind": "table",
-                    "frame": shown,
-                    "caption": table.title,
-                    "links": [
-                        ("TSV", f"{href}tables/{table.name}.tsv"),
-                        ("Parquet", f"{href}tables/{table.name}.parquet"),
-                    ],
-                }
-            )
-        if len(repro):
-            files["tables"] += [
-                _tsv(repro, base / "tables" / "reproduction_check.tsv"),
-                _parquet(repro, base / "tables" / "reproduction_check.parquet"),
-            ]
-            hits = int(repro["within_range"].sum())
-            blocks_checks += [
-                {
-                    "kind": "text",
-                    "text": f"{hits} of {len(repro)} published values the runs "
-                    "cover are reproduced. Rule per row: a value read off a figure (a median) "
-                    "must lie within this run's trial range (min-max over trials, widened by the "
-                    "precision with which it was read); a printed mean +/- std must have this "
-                    "run's mean within two of the paper's standard deviations of the paper's "
-                    "mean. Source: F = median measured off a committed figure, P = printed in a "
-                    "notebook.",
-                },
-                {
-                    "kind": "table",
-                    "frame": repro.rename(columns=_SHORT),
-                    "status": "in range",
-                    "caption": "Reproduction check",
-                    "links": [("TSV", f"{href}tables/reproduction_check.tsv")],
-                },
-            ]
-        else:
-            blocks_checks.append(
-                {
-                    "kind": "text",
-                    "text": "No published value covers these runs "
-                    "(the paper's anchors are Task 1/2 match fractions and Task 3 "
-                    "AUROC for its models and activations).",
-                }
-            )
-        if len(tt):
-            files["tables"] += [
-                _tsv(tt, base / "tables" / "ttests.tsv"),
-                _parquet(tt, base / "tables" / "ttests.parquet"),
-            ]
-            blocks_checks += [
-                {"kind": "heading", "text": "t-tests: original vs modified activation"},
-                {
-                    "kind": "table",
-                    "frame": tt.rename(columns=_SHORT),
-                    "status": "agrees",
-                    "caption": "scipy.stats.ttest_ind per model (equal variances, as the paper); "
-                    "agrees: both p-values on the same side of 0.05",
-                    "links": [("TSV", f"{href}tables/ttests.tsv")],
-                },
-            ]
-        fig_blocks = []
-        if figures_on and len(runs):
-            previous = out / base.relative_to(tmp) / "figures"
-            drawn = figures(runs, base / "figures", paper, tt, client=client, previous=previous)
-            drawn += control_figures(runs, root, base / "figures")
-            for fig in drawn + paper_figures(runs, root, base / "figures"):
-                files["figures"] += [fig.png, fig.pdf]
-                fig_blocks.append(
-                    {
-                        "kind": "figure",
-                        "png": f"{href}figures/{fig.png.name}",
-                        "pdf": f"{href}figures/{fig.pdf.name}",
-                        "title": fig.title,
-                        "caption": fig.caption,
-                    }
-                )
-        logos = best_logos(runs, root, base / "logos", order) if len(runs) else []
-        files["logos"] += [lg.file for lg in logos]
-        logo_items = [
-            (
-                f"{href}logos/{lg.file.name}",
-                f"{lg.cell}, trial {lg.trial}: match fraction "
-                f"{_fmt(lg.match_fraction)}, AUROC {_fmt(lg.auroc)} ({lg.run})",
-            )
-            for lg in logos
-        ]
-        slug = sweep.rel.replace("/", "-").replace(".", "root")
-        heading = f"{label}" + (f" ({sweep.meta.get('task')})" if sweep.meta.get("task") else "")
-        sections += [
-            {
-                "id": f"check-{slug}",
-                "heading": f"{heading}: reproduction check",
-                "blocks": blocks_checks,
-            },
-            {
-                "id": f"tables-{slug}",
-                "heading": f"{heading}: tables",
-                "blocks": blocks_tables or [{"kind": "text", "text": "No finished runs yet."}],
-            },
-            {
-                "id": f"figures-{slug}",
-                "heading": f"{heading}: figures",
-                "blocks": fig_blocks
-                or [
-                    {
-                        "kind": "text",
-                        "text": "No figures (no finished runs, or figures turned off).",
-                    }
-                ],
-            },
-            {
-                "id": f"logos-{slug}",
-                "heading": f"{heading}: filter logos",
-                "blocks": (
-                    [
-                        {
-                            "kind": "text",
-                            "text": "First-layer filters of the best trial per "
-                            "model and activation (highest match fraction), each titled with its "
-                            "best Tomtom hit.",
-                        },
-                        {"kind": "logos", "items": logo_items},
-                    ]
-                    if logo_items
-                    else [{"kind": "text", "text": "No filter logos found."}]
-                ),
-            },
-        ]
+        where = (tmp, out, root, multi)
+        sections += _sweep_sections(where, sweep, done, paper, files, figures_on, client)
     sections.append(
         {
             "id": "provenance",
@@ -416,6 +274,172 @@ def _write(tmp, out, root, sweeps, rows, done, problems, counts, stats, figures_
     }
     atomic_write_text(tmp / "index.html", render_index(page))
     return files, page
+
+
+def _sweep_sections(where, sweep, done, paper, files, figures_on, client) -> list[dict]:
+    """The four sections of one sweep (check, tables, figures, logos); files written."""
+    tmp, out, root, multi = where
+    paper, paper_t = paper
+    base = tmp / "sweeps" / sweep.rel.replace("/", "__") if multi else tmp
+    href = f"sweeps/{sweep.rel.replace('/', '__')}/" if multi else ""
+    runs, order = finished_runs(done, sweep)
+    label = sweep.meta.get("name") or (root.name if sweep.rel == "." else sweep.rel)
+    tables = paper_tables(runs, order) if len(runs) else []
+    tt = ttests(runs, paper_t) if len(runs) else pd.DataFrame()
+    repro = reproduction_check(runs, paper) if len(runs) else pd.DataFrame()
+    blocks_tables = _table_blocks(tables, base, href, files)
+    blocks_checks = _check_blocks(repro, tt, base, href, files)
+    fig_blocks = []
+    if figures_on and len(runs):
+        previous = out / base.relative_to(tmp) / "figures"
+        drawn = figures(runs, base / "figures", paper, tt, client=client, previous=previous)
+        drawn += control_figures(runs, root, base / "figures")
+        for fig in drawn + paper_figures(runs, root, base / "figures"):
+            files["figures"] += [fig.png, fig.pdf]
+            fig_blocks.append(
+                {
+                    "kind": "figure",
+                    "png": f"{href}figures/{fig.png.name}",
+                    "pdf": f"{href}figures/{fig.pdf.name}",
+                    "title": fig.title,
+                    "caption": fig.caption,
+                }
+            )
+    logos = best_logos(runs, root, base / "logos", order) if len(runs) else []
+    files["logos"] += [lg.file for lg in logos]
+    logo_items = [
+        (
+            f"{href}logos/{lg.file.name}",
+            f"{lg.cell}, trial {lg.trial}: match fraction "
+            f"{_fmt(lg.match_fraction)}, AUROC {_fmt(lg.auroc)} ({lg.run})",
+        )
+        for lg in logos
+    ]
+    slug = sweep.rel.replace("/", "-").replace(".", "root")
+    heading = f"{label}" + (f" ({sweep.meta.get('task')})" if sweep.meta.get("task") else "")
+    return _page_sections(slug, heading, blocks_checks, blocks_tables, fig_blocks, logo_items)
+
+
+def _table_blocks(tables, base: Path, href: str, files: dict) -> list[dict]:
+    """The paper's tables of one sweep: TSV + Parquet written, one block each."""
+    blocks = []
+    for table in tables:
+        tsv = atomic_write_text(base / "tables" / f"{table.name}.tsv", table.tsv)
+        pq = _parquet(table.stats, base / "tables" / f"{table.name}.parquet")
+        files["tables"] += [tsv, pq]
+        shown = pd.read_csv(io.StringIO(table.tsv), sep="\t", dtype=str)
+        shown.insert(1, "trials", table.stats["n_trials"].to_numpy())
+        blocks.append(
+            {
+                "kind": "table",
+                "frame": shown,
+                "caption": table.title,
+                "links": [
+                    ("TSV", f"{href}tables/{table.name}.tsv"),
+                    ("Parquet", f"{href}tables/{table.name}.parquet"),
+                ],
+            }
+        )
+    return blocks
+
+
+def _check_blocks(repro, tt, base: Path, href: str, files: dict) -> list[dict]:
+    """The reproduction check and the t-tests of one sweep: files written, their blocks."""
+    blocks_checks: list[dict] = []
+    if len(repro):
+        files["tables"] += [
+            _tsv(repro, base / "tables" / "reproduction_check.tsv"),
+            _parquet(repro, base / "tables" / "reproduction_check.parquet"),
+        ]
+        hits = int(repro["within_range"].sum())
+        blocks_checks += [
+            {
+                "kind": "text",
+                "text": f"{hits} of {len(repro)} published values the runs "
+                "cover are reproduced. Rule per row: a value read off a figure (a median) "
+                "must lie within this run's trial range (min-max over trials, widened by the "
+                "precision with which it was read); a printed mean +/- std must have this "
+                "run's mean within two of the paper's standard deviations of the paper's "
+                "mean. Source: F = median measured off a committed figure, P = printed in a "
+                "notebook.",
+            },
+            {
+                "kind": "table",
+                "frame": repro.rename(columns=_SHORT),
+                "status": "in range",
+                "caption": "Reproduction check",
+                "links": [("TSV", f"{href}tables/reproduction_check.tsv")],
+            },
+        ]
+    else:
+        blocks_checks.append(
+            {
+                "kind": "text",
+                "text": "No published value covers these runs "
+                "(the paper's anchors are Task 1/2 match fractions and Task 3 "
+                "AUROC for its models and activations).",
+            }
+        )
+    if len(tt):
+        files["tables"] += [
+            _tsv(tt, base / "tables" / "ttests.tsv"),
+            _parquet(tt, base / "tables" / "ttests.parquet"),
+        ]
+        blocks_checks += [
+            {"kind": "heading", "text": "t-tests: original vs modified activation"},
+            {
+                "kind": "table",
+                "frame": tt.rename(columns=_SHORT),
+                "status": "agrees",
+                "caption": "scipy.stats.ttest_ind per model (equal variances, as the paper); "
+                "agrees: both p-values on the same side of 0.05",
+                "links": [("TSV", f"{href}tables/ttests.tsv")],
+            },
+        ]
+    return blocks_checks
+
+
+def _page_sections(slug, heading, blocks_checks, blocks_tables, fig_blocks, logo_items):
+    return [
+        {
+            "id": f"check-{slug}",
+            "heading": f"{heading}: reproduction check",
+            "blocks": blocks_checks,
+        },
+        {
+            "id": f"tables-{slug}",
+            "heading": f"{heading}: tables",
+            "blocks": blocks_tables or [{"kind": "text", "text": "No finished runs yet."}],
+        },
+        {
+            "id": f"figures-{slug}",
+            "heading": f"{heading}: figures",
+            "blocks": fig_blocks
+            or [
+                {
+                    "kind": "text",
+                    "text": "No figures (no finished runs, or figures turned off).",
+                }
+            ],
+        },
+        {
+            "id": f"logos-{slug}",
+            "heading": f"{heading}: filter logos",
+            "blocks": (
+                [
+                    {
+                        "kind": "text",
+                        "text": "First-layer filters of the best trial per "
+                        "model and activation (highest match fraction), each titled with its "
+                        "best Tomtom hit.",
+                    },
+                    {"kind": "logos", "items": logo_items},
+                ]
+                if logo_items
+                else [{"kind": "text", "text": "No filter logos found."}]
+            ),
+        },
+    ]
 
 
 def _problems(sweeps: list[Sweep], rows: pd.DataFrame) -> pd.DataFrame:
@@ -487,69 +511,8 @@ def _problems(sweeps: list[Sweep], rows: pd.DataFrame) -> pd.DataFrame:
 def _provenance(sweeps, rows, done, problems, stats):
     blocks = []
     for sweep in sweeps:
-        specs = list(sweep.expected.values())
-        head = {k: sweep.meta.get(k) for k in ("name", "task", "config") if sweep.meta.get(k)}
-        blocks.append({"kind": "heading", "text": f"Sweep {sweep.meta.get('name') or sweep.rel}"})
-        blocks.append(
-            {
-                "kind": "pre",
-                "text": json.dumps(
-                    head
-                    | {
-                        "folder": sweep.rel,
-                        "runs expected": len(specs),
-                        "record files": len(sweep.records),
-                    },
-                    indent=2,
-                ),
-            }
-        )
-        config = Path(str(sweep.meta.get("config", "")))
-        if config.suffix in (".yaml", ".yml") and config.is_file():
-            blocks.append(
-                {
-                    "kind": "details",
-                    "summary": f"Config file {config.name}",
-                    "blocks": [{"kind": "pre", "text": config.read_text()[:20000]}],
-                }
-            )
-        if specs:
-            params = sweep.params
-            blocks.append(
-                {
-                    "kind": "details",
-                    "summary": "Parameters (every run of this sweep "
-                    "shares them; seed = sweep seed + trial)",
-                    "blocks": [{"kind": "pre", "text": json.dumps(params, indent=2)}],
-                }
-            )
-    seeds = done[["sweep_dir", "model", "activation", "trial", "seed", "run"]]
-    if len(seeds) <= 1000:
-        blocks.append(
-            {
-                "kind": "details",
-                "summary": f"Seeds of the {len(seeds)} finished runs",
-                "blocks": [{"kind": "table", "frame": seeds.reset_index(drop=True)}],
-            }
-        )
-    else:
-        blocks.append(
-            {
-                "kind": "text",
-                "text": f"Seeds of the {len(seeds)} finished runs: "
-                "runs.tsv / runs.parquet (column seed).",
-            }
-        )
-    blocks += [
-        {"kind": "heading", "text": "Package versions (from the run records)"},
-        {"kind": "table", "frame": _versions(done, "versions")},
-    ]
-    containers = _versions(done, "container")
-    if len(containers):
-        blocks += [
-            {"kind": "heading", "text": "Containers"},
-            {"kind": "table", "frame": containers},
-        ]
+        blocks += _sweep_provenance(sweep)
+    blocks += _seeds_and_versions(done)
     blocks += [
         {"kind": "heading", "text": "Failed, missing and unreadable runs"},
         {
@@ -579,6 +542,81 @@ def _provenance(sweeps, rows, done, problems, stats):
             ],
         },
     ]
+    return blocks
+
+
+def _sweep_provenance(sweep) -> list[dict]:
+    """A sweep's manifest head, its config file and the parameters its runs share."""
+    blocks: list[dict] = []
+    specs = list(sweep.expected.values())
+    head = {k: sweep.meta.get(k) for k in ("name", "task", "config") if sweep.meta.get(k)}
+    blocks.append({"kind": "heading", "text": f"Sweep {sweep.meta.get('name') or sweep.rel}"})
+    blocks.append(
+        {
+            "kind": "pre",
+            "text": json.dumps(
+                head
+                | {
+                    "folder": sweep.rel,
+                    "runs expected": len(specs),
+                    "record files": len(sweep.records),
+                },
+                indent=2,
+            ),
+        }
+    )
+    config = Path(str(sweep.meta.get("config", "")))
+    if config.suffix in (".yaml", ".yml") and config.is_file():
+        blocks.append(
+            {
+                "kind": "details",
+                "summary": f"Config file {config.name}",
+                "blocks": [{"kind": "pre", "text": config.read_text()[:20000]}],
+            }
+        )
+    if specs:
+        params = sweep.params
+        blocks.append(
+            {
+                "kind": "details",
+                "summary": "Parameters (every run of this sweep "
+                "shares them; seed = sweep seed + trial)",
+                "blocks": [{"kind": "pre", "text": json.dumps(params, indent=2)}],
+            }
+        )
+    return blocks
+
+
+def _seeds_and_versions(done) -> list[dict]:
+    """Seeds of the finished runs, package versions and containers from their records."""
+    blocks: list[dict] = []
+    seeds = done[["sweep_dir", "model", "activation", "trial", "seed", "run"]]
+    if len(seeds) <= 1000:
+        blocks.append(
+            {
+                "kind": "details",
+                "summary": f"Seeds of the {len(seeds)} finished runs",
+                "blocks": [{"kind": "table", "frame": seeds.reset_index(drop=True)}],
+            }
+        )
+    else:
+        blocks.append(
+            {
+                "kind": "text",
+                "text": f"Seeds of the {len(seeds)} finished runs: "
+                "runs.tsv / runs.parquet (column seed).",
+            }
+        )
+    blocks += [
+        {"kind": "heading", "text": "Package versions (from the run records)"},
+        {"kind": "table", "frame": _versions(done, "versions")},
+    ]
+    containers = _versions(done, "container")
+    if len(containers):
+        blocks += [
+            {"kind": "heading", "text": "Containers"},
+            {"kind": "table", "frame": containers},
+        ]
     return blocks
 
 

@@ -219,54 +219,61 @@ def _plans(task, runs, paper, ttest_table):
                 lambda r=ref: _ablation(runs, models, r),
             )
         )
+    return plans + _attribution_plans(task, runs, models, acts, ttest_table)
+
+
+def _attribution_plans(task, runs, models, acts, ttest_table):
+    """The attribution figures of a task whose runs scored attribution maps."""
+    plans = []
     attr = [
         c
         for c in runs.columns
         if c.startswith("attr_") and c.endswith("_auroc") and runs[c].notna().any()
     ]
-    if attr:
+    if not attr:
+        return plans
+    plans.append(
+        (
+            f"{task}_attribution",
+            f"{task}: attribution quality per method",
+            "Per-sequence AUROC of each attribution map against the ground-truth motif "
+            "positions, averaged per trial; one panel per model (rows) and method (columns).",
+            lambda: _attribution(runs, models, acts, attr, "attribution AUROC"),
+        )
+    )
+    aupr = [c[: -len("auroc")] + "aupr" for c in attr if c[: -len("auroc")] + "aupr" in runs]
+    aupr = [c for c in aupr if runs[c].notna().any()]
+    if aupr:
         plans.append(
             (
-                f"{task}_attribution",
-                f"{task}: attribution quality per method",
-                "Per-sequence AUROC of each attribution map against the ground-truth motif "
-                "positions, averaged per trial; one panel per model (rows) and method (columns).",
-                lambda: _attribution(runs, models, acts, attr, "attribution AUROC"),
+                f"{task}_attribution_aupr",
+                f"{task}: attribution AUPR per method",
+                "Per-sequence AUPR (trapezoid) of each attribution map against the "
+                "ground-truth motif positions, averaged per trial.",
+                lambda: _attribution(runs, models, acts, aupr, "attribution AUPR"),
             )
         )
-        aupr = [c[: -len("auroc")] + "aupr" for c in attr if c[: -len("auroc")] + "aupr" in runs]
-        aupr = [c for c in aupr if runs[c].notna().any()]
-        if aupr:
-            plans.append(
-                (
-                    f"{task}_attribution_aupr",
-                    f"{task}: attribution AUPR per method",
-                    "Per-sequence AUPR (trapezoid) of each attribution map against the "
-                    "ground-truth motif positions, averaged per trial.",
-                    lambda: _attribution(runs, models, acts, aupr, "attribution AUPR"),
-                )
-            )
+    plans.append(
+        (
+            f"{task}_classification_vs_attribution",
+            f"{task}: classification against attribution",
+            "Each trial's test AUROC (x) against its attribution AUROC (y), one colour per "
+            "first-layer activation (Fig. 2c): good classifiers need not explain well.",
+            lambda: _classification_vs_attribution(runs, models, acts, attr),
+        )
+    )
+    if "attr_saliency_auroc" in attr and set(acts) & _MODIFIED:
         plans.append(
             (
-                f"{task}_classification_vs_attribution",
-                f"{task}: classification against attribution",
-                "Each trial's test AUROC (x) against its attribution AUROC (y), one colour per "
-                "first-layer activation (Fig. 2c): good classifiers need not explain well.",
-                lambda: _classification_vs_attribution(runs, models, acts, attr),
+                f"{task}_modified_attribution",
+                f"{task}: original vs modified activations (saliency)",
+                "Saliency AUROC of each original activation (grey) beside its modified "
+                "version (blue); p: two-sample t-test over trials (Supp Fig 11a).",
+                lambda: _modified(
+                    runs, models, {}, ttest_table, "attr_saliency_auroc", "saliency AUROC"
+                ),
             )
         )
-        if "attr_saliency_auroc" in attr and set(acts) & _MODIFIED:
-            plans.append(
-                (
-                    f"{task}_modified_attribution",
-                    f"{task}: original vs modified activations (saliency)",
-                    "Saliency AUROC of each original activation (grey) beside its modified "
-                    "version (blue); p: two-sample t-test over trials (Supp Fig 11a).",
-                    lambda: _modified(
-                        runs, models, {}, ttest_table, "attr_saliency_auroc", "saliency AUROC"
-                    ),
-                )
-            )
     return plans
 
 

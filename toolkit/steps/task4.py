@@ -1,12 +1,8 @@
 """One Task 4 run (spec §7): Basset on the Basset ``er.h5`` data, data-parallel with Horovod.
 
-Every rank of the launch (``horovodrun -np N``, a Slurm job with N tasks from
-``expact submit``, or a plain single process) runs this step for the same spec: each streams
-its own shard of the training data (:mod:`toolkit.data.basset`, never the whole file in
-memory), and :func:`toolkit.distributed.train.train_distributed` averages the gradients. Rank
-0 writes the checkpoints, the weights and the record; the test predictions of all ranks are
-gathered and scored on rank 0 (per-class sklearn AUROC/AUPR, mean and std over the 164
-targets, as the original's TSV).
+Every rank of the launch runs this step for the same spec; the shared block
+:func:`toolkit.steps.distributed_fit.distributed_fit` trains on every rank's shard, saves the
+model and scores the gathered test predictions on rank 0, which writes the record.
 
 Then, on rank 0 (the ``analysis`` section): the 300 first-layer filters -> activation-aligned
 PPMs over the streamed test split (two passes: the global maximum per filter, then the
@@ -20,16 +16,13 @@ its saliency for ``example_class`` (113).
 from __future__ import annotations
 
 import logging
-import os
-import time
 from pathlib import Path
 
 import numpy as np
 
 from toolkit.config import RunSpec
 from toolkit.errors import InputError
-from toolkit.model_options import build_kwargs
-from toolkit.run_folder import RunFolder, SweepManifest
+from toolkit.run_folder import RunFolder
 from toolkit.tasks import TASKS
 
 log = logging.getLogger(__name__)
@@ -44,154 +37,35 @@ def task4(spec: RunSpec, run_dir: str | Path, progress: bool = True) -> dict:
         The record on rank 0 (also written to ``run_dir/record.json``); on other ranks
         ``{"rank": r}`` and nothing is written.
     """
-    import tensorflow as tf
-
-    from toolkit.data.basset import stream
-    from toolkit.models import build_model
-    from toolkit.steps.fit import save_model
+    from toolkit.steps.distributed_fit import distributed_fit
     from toolkit.steps.record import Clock, record
-    from toolkit.training import TrainConfig, metrics
-    from toolkit.training.distributed import DistConfig, predict_gathered, train_distributed
-    from toolkit.training.horovod import init
 
-    run = RunFolder(Path(run_dir))
-    hvd = init(SweepManifest(run.results_dir).rendezvous)
-    rank, size = hvd.rank(), hvd.size()
-    if rank == 0:
-        run.path.mkdir(parents=True, exist_ok=True)
-    clock = Clock()
-    dist = DistConfig.from_dict(spec.extra.get("distributed"))
-    config = TrainConfig.from_dict(spec.train)
-    if not config.shuffle:
-        raise InputError(
-            None,
-            "train.shuffle",
-            "distributed training reads shuffled shards; shuffle: false is not supported",
-        )
-    path = spec.data["path"]
-    common = {
-        "shard": (rank, size),
-        "chunk_rows": dist.chunk_rows,
-        "buffer_chunks": dist.buffer_chunks,
-    }
-    eval_rc = "both" if dist.reverse_complement == "both" else "none"
-    per_rank = dist.batch_per_rank(config.batch_size, size)  # sequences per rank and step
-    train = stream(
-        path,
-        "train",
-        batch_size=per_rank,
-        shuffle=True,
-        reverse_complement=dist.reverse_complement,
-        seed=spec.seed,
-        **common,
-    )
-    valid = stream(
-        path, "valid", batch_size=256, shuffle=False, reverse_complement=eval_rc, **common
-    )
-    test = stream(path, "test", batch_size=256, shuffle=False, reverse_complement=eval_rc, **common)
-
-    t0 = time.time()  # the training's lap spans model building and the loop
-    tf.keras.backend.clear_session()
-    tf.keras.utils.set_random_seed(spec.seed)
-    model = build_model(
-        spec.model,
-        activation=spec.activation,
-        input_length=train.length,
-        n_outputs=train.n_targets,
-        **build_kwargs(spec.model_options),
-    )
-    log.info(
-        "rank %d/%d: training %s (seed %d), %d steps/epoch of %d sequences per rank",
-        rank,
-        size,
-        spec.name,
-        spec.seed,
-        train.steps_per_epoch,
-        per_rank,
-    )
-    history = train_distributed(
-        model,
-        train,
-        valid,
-        config,
-        dist,
-        hvd,
-        checkpoint_dir=run.checkpoint,
-        progress=progress,
-    )
-    clock.timings["train"] = round(time.time() - t0, 3)
-    # every rank's weight checksum: identical when the ranks stayed in step
-    checksum = float(sum(np.abs(w.astype(np.float64)).sum() for w in model.get_weights()))
-    checksums = hvd.allgather(tf.constant([checksum], tf.float64), name="expact_checksums")
-
-    with clock.lap("evaluate"):
-        y_test, p_test = predict_gathered(model, test, hvd, limit=dist.max_eval_sequences)
-    if rank != 0:
-        return {"rank": rank}
-
-    resumed_from = history.pop("resumed_from", None)
-    save_model(model, history, run)
-    test_metrics = metrics(y_test, p_test)
-    roc, pr = (
-        np.asarray(test_metrics["auroc_per_class"]),
-        np.asarray(test_metrics["aupr_per_class"]),
-    )
-    log.info(
-        "test AUROC %.4f+/-%.4f AUPR %.4f+/-%.4f over %d targets",
-        np.nanmean(roc),
-        np.nanstd(roc),
-        np.nanmean(pr),
-        np.nanstd(pr),
-        len(roc),
-    )
-    speeds = history.get("train_seq_per_s", [])
-    sections = {
-        "resumed_from_epoch": resumed_from,
-        "distributed": {
-            "size": size,
-            "launcher": "slurm"
-            if os.environ.get("SLURM_PROCID") and size > 1
-            else ("horovodrun" if size > 1 else "single process"),
-            "batch": dist.batch,
-            "batch_per_rank": per_rank,
-            "global_batch": per_rank * size,
-            "learning_rate": config.learning_rate * (size if dist.scale_lr else 1),
-            "warmup_epochs": dist.warmup_epochs,
-            "steps_per_epoch": min(
-                train.steps_per_epoch, dist.steps_per_epoch or train.steps_per_epoch
-            ),
-            "train_seq_per_s": float(np.median(speeds)) if speeds else None,
-            "weight_checksums": [float(v) for v in checksums.numpy()],
-        },
-        "data": {
-            "path": str(path),
-            "n": {"train": train.n, "valid": valid.n, "test": test.n},
-            "n_test_scored": int(len(y_test)),
-            "reverse_complement": dist.reverse_complement,
-        },
-        "metrics_std": {"auroc": float(np.nanstd(roc)), "aupr": float(np.nanstd(pr))},
-        "match": {"match_fraction": None, "match_any": None, "coverage": None},
-    }
-    files: dict = {"weights": run.weights.name, "history": run.history.name}
+    run, clock = RunFolder(Path(run_dir)), Clock()
+    fitted = distributed_fit(spec, run, progress)  # every rank trains; rank 0 saves, scores
+    if fitted.rank != 0:
+        return {"rank": fitted.rank}
+    path, files = spec.data["path"], {}
+    match = {"match_fraction": None, "match_any": None, "coverage": None}
+    sections: dict = {}
     analysis = TASKS["task4"].sections["analysis"] | spec.extra.get("analysis", {})
     if analysis["filters"]:
         with clock.lap("filters_tomtom"):
             found = basset_filters(
-                model, path, eval_rc, spec, run.path, analysis["filter_sequences"]
+                fitted.model, path, fitted.eval_rc, spec, run.path, analysis["filter_sequences"]
             )
-        sections["match"], sections["n_windows"] = found["match"], found["n_windows"]
-        files |= found["files"]
+        match, sections["n_windows"], files = found["match"], found["n_windows"], found["files"]
     with clock.lap("saliency"):
-        sections["saliency"] = basset_saliency(model, path, analysis, run.path)
+        sections["saliency"] = basset_saliency(fitted.model, path, analysis, run.path)
     files["saliency"] = sections["saliency"]["files"]
     return record(
         spec,
         run,
         clock,
-        history=history,
-        metrics=test_metrics,
+        fitted,
         files=files,
         tomtom_backend=spec.tomtom["backend"] if analysis["filters"] else None,
+        **fitted.sections,
+        match=match,
         **sections,
     )
 

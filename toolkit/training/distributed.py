@@ -273,41 +273,20 @@ def train_distributed(
         steps = min(steps, dist.steps_per_epoch)
     base_lr = config.learning_rate * (size if dist.scale_lr else 1)
     warmup_steps = dist.warmup_epochs * steps
-    optimizer = tf.keras.optimizers.Adam(learning_rate=warmup_lr(0, base_lr, size, warmup_steps))
-    optimizer.build(model.trainable_variables)
-    step_fn = make_train_step(model, optimizer, hvd)
-    checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer)
+    optimizer, step_fn, checkpoint = _optimizer(model, hvd, base_lr, warmup_steps)
     checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir else None
 
     mode_max = config.monitor != "val_loss"
-    worst = -math.inf if mode_max else math.inf
     state = load_state(checkpoint_dir) if checkpoint_dir else None
-    history: dict[str, list] = {}
-    es = {"wait": 0, "best": worst}
-    plateau = {"wait": 0, "best": worst, "cooldown_counter": 0, "lr": base_lr}
-    start_epoch, global_step, resumed_from = 0, 0, None
+    history, es, plateau, start_epoch, global_step = _start(state, checkpoint, mode_max, base_lr)
+    resumed_from = start_epoch if state is not None else None
     if state is not None:
-        checkpoint.restore(state["checkpoint"]).expect_partial()
-        history = {k: list(v) for k, v in state["history"].items()}
-        es, plateau = state["early_stopping"], state["reduce_lr"]
-        start_epoch, global_step = state["epoch"], state.get("global_step", 0)
-        resumed_from = start_epoch
         log.info("rank %d: resumed from epoch %d (%s)", rank, start_epoch, checkpoint_dir)
     if state is not None and state.get("finished"):
         return history | {"resumed_from": resumed_from}
 
-    def lost(exc: Exception, epoch: int):
-        last = (load_state(checkpoint_dir) or {}).get("epoch", 0) if checkpoint_dir else 0
-        text = str(exc)
-        detail = next(
-            (line.strip() for line in text.splitlines() if "Horovod" in line),
-            text.splitlines()[0] if text else "",
-        )
-        return RankLostError(
-            f"rank {rank} of {size}: a collective failed in epoch {epoch + 1} - another rank "
-            f"died or left ({type(exc).__name__}: {detail[:200]}). Last checkpoint: epoch {last};"
-            " resubmit (expact retry) to resume from it."
-        )
+    def lost(exc: Exception, epoch: int) -> RankLostError:
+        return _rank_lost(exc, epoch, rank, size, checkpoint_dir)
 
     try:
         broadcast_state(model, optimizer, hvd)
@@ -317,23 +296,10 @@ def train_distributed(
     for epoch in range(start_epoch, config.epochs):
         faults.kill_rank(rank, epoch)  # test hook; inert unless EXPACT_TESTING=1
         t0 = time.perf_counter()
-        losses = []
         try:
-            for i, (x, y) in enumerate(train.batches(epoch)):
-                if i >= steps:
-                    break
-                optimizer.learning_rate.assign(
-                    warmup_lr(global_step, plateau["lr"], size, warmup_steps)
-                )
-                losses.append(float(step_fn(tf.constant(x), tf.constant(y))))
-                global_step += 1
-            train_s = time.perf_counter() - t0
-            train_loss = float(
-                hvd.allreduce(
-                    tf.constant(np.mean(losses), tf.float64),
-                    op=hvd.Average,
-                    name="expact_train_loss",
-                )
+            schedule = (plateau["lr"], warmup_steps)
+            n_steps, global_step, train_s, train_loss = _train_epoch(
+                train, epoch, steps, step_fn, optimizer, global_step, schedule, hvd
             )
             average_non_trainable(model, hvd)
             y_val, p_val = predict_gathered(model, valid, hvd, limit=dist.max_eval_sequences)
@@ -348,55 +314,13 @@ def train_distributed(
             "val_aupr": val["aupr"],
             "lr": float(optimizer.learning_rate.numpy()),
             "epoch_s": epoch_s,
-            "train_seq_per_s": len(losses) * train.batch_size * size / train_s,
+            "train_seq_per_s": n_steps * train.batch_size * size / train_s,
         }
-        for k, v in row.items():
-            history.setdefault(k, []).append(v)
-        current = row[config.monitor]
-        log.info(
-            "epoch %d: loss %.4f %s %.4f (%.1f s, %.0f seq/s over %d ranks)",
-            epoch + 1,
-            train_loss,
-            config.monitor,
-            current,
-            epoch_s,
-            row["train_seq_per_s"],
-            size,
-        )
-        # early stopping (Keras: min_delta 0) and ReduceLROnPlateau (Keras: min_delta 1e-4)
-        better = current > es["best"] if mode_max else current < es["best"]
-        es["wait"], es["best"] = (0, current) if better else (es["wait"] + 1, es["best"])
-        stopped = es["wait"] >= config.patience and epoch > 0
-        improved = (
-            (current > plateau["best"] + 1e-4) if mode_max else (current < plateau["best"] - 1e-4)
-        )
-        if plateau["cooldown_counter"] > 0:
-            plateau["cooldown_counter"] -= 1
-        if improved:
-            plateau["best"], plateau["wait"] = current, 0
-        else:
-            plateau["wait"] += 1
-            if plateau["wait"] >= config.lr_patience and plateau["lr"] > config.min_lr:
-                plateau["lr"] = max(plateau["lr"] * config.lr_factor, config.min_lr)
-                plateau["wait"] = 0
-                log.info("reducing the learning rate to %.3g", plateau["lr"])
+        current = _log_epoch(history, row, epoch, config.monitor, size)
+        stopped = _schedules(config, es, plateau, current, mode_max, epoch)
         if checkpoint_dir is not None and rank == 0:
-            prefix = checkpoint.write(str(checkpoint_dir / f"epoch{epoch + 1}"))
-            write_json(
-                checkpoint_dir / STATE,
-                {
-                    "epoch": epoch + 1,
-                    "checkpoint": prefix,
-                    "finished": False,
-                    "global_step": global_step,
-                    "history": history,
-                    "early_stopping": es,
-                    "reduce_lr": plateau,
-                    "size": size,
-                },
-            )
-            for old in checkpoint_dir.glob(f"epoch{epoch}.*"):
-                old.unlink(missing_ok=True)
+            state = {"global_step": global_step, "history": history, "size": size}
+            _write_checkpoint(checkpoint, checkpoint_dir, epoch, state, es, plateau)
         if stopped:
             log.info("early stopping after epoch %d", epoch + 1)
             break
@@ -405,6 +329,137 @@ def train_distributed(
     except (HorovodInternalError, tf.errors.OpError) as exc:
         raise lost(exc, config.epochs) from exc
     if checkpoint_dir is not None and rank == 0 and (checkpoint_dir / STATE).exists():
-        saved = load_state(checkpoint_dir)
-        write_json(checkpoint_dir / STATE, saved | {"finished": True})
+        write_json(checkpoint_dir / STATE, load_state(checkpoint_dir) | {"finished": True})
     return history | {"resumed_from": resumed_from}
+
+
+def _rank_lost(exc: Exception, epoch: int, rank: int, size: int, checkpoint_dir) -> RankLostError:
+    """The error of a collective that failed because another rank died or left."""
+    last = (load_state(checkpoint_dir) or {}).get("epoch", 0) if checkpoint_dir else 0
+    text = str(exc)
+    detail = next(
+        (line.strip() for line in text.splitlines() if "Horovod" in line),
+        text.splitlines()[0] if text else "",
+    )
+    return RankLostError(
+        f"rank {rank} of {size}: a collective failed in epoch {epoch + 1} - another rank "
+        f"died or left ({type(exc).__name__}: {detail[:200]}). Last checkpoint: epoch {last};"
+        " resubmit (expact retry) to resume from it."
+    )
+
+
+def _train_epoch(train, epoch, steps, step_fn, optimizer, global_step, schedule, hvd):
+    """One epoch's training steps on this rank.
+
+    Returns ``(steps run, global_step, seconds of the steps, train loss averaged over ranks)``.
+    """
+    import tensorflow as tf
+
+    lr, warmup_steps = schedule
+    size = hvd.size()
+    t0 = time.perf_counter()
+    losses = []
+    for i, (x, y) in enumerate(train.batches(epoch)):
+        if i >= steps:
+            break
+        optimizer.learning_rate.assign(warmup_lr(global_step, lr, size, warmup_steps))
+        losses.append(float(step_fn(tf.constant(x), tf.constant(y))))
+        global_step += 1
+    seconds = time.perf_counter() - t0
+    train_loss = float(
+        hvd.allreduce(
+            tf.constant(np.mean(losses), tf.float64),
+            op=hvd.Average,
+            name="expact_train_loss",
+        )
+    )
+    return len(losses), global_step, seconds, train_loss
+
+
+def _schedules(config, es: dict, plateau: dict, current: float, mode_max: bool, epoch: int) -> bool:
+    """Early stopping and ReduceLROnPlateau after one epoch (states updated); stop now?"""
+    # early stopping (Keras: min_delta 0) and ReduceLROnPlateau (Keras: min_delta 1e-4)
+    better = current > es["best"] if mode_max else current < es["best"]
+    es["wait"], es["best"] = (0, current) if better else (es["wait"] + 1, es["best"])
+    stopped = es["wait"] >= config.patience and epoch > 0
+    improved = (
+        (current > plateau["best"] + 1e-4) if mode_max else (current < plateau["best"] - 1e-4)
+    )
+    if plateau["cooldown_counter"] > 0:
+        plateau["cooldown_counter"] -= 1
+    if improved:
+        plateau["best"], plateau["wait"] = current, 0
+    else:
+        plateau["wait"] += 1
+        if plateau["wait"] >= config.lr_patience and plateau["lr"] > config.min_lr:
+            plateau["lr"] = max(plateau["lr"] * config.lr_factor, config.min_lr)
+            plateau["wait"] = 0
+            log.info("reducing the learning rate to %.3g", plateau["lr"])
+    return stopped
+
+
+def _write_checkpoint(checkpoint, checkpoint_dir: Path, epoch: int, state, es, plateau) -> None:
+    """Rank 0's checkpoint after ``epoch`` and its state file; the previous epoch's removed."""
+    prefix = checkpoint.write(str(checkpoint_dir / f"epoch{epoch + 1}"))
+    write_json(
+        checkpoint_dir / STATE,
+        {
+            "epoch": epoch + 1,
+            "checkpoint": prefix,
+            "finished": False,
+            "global_step": state["global_step"],
+            "history": state["history"],
+            "early_stopping": es,
+            "reduce_lr": plateau,
+            "size": state["size"],
+        },
+    )
+    for old in checkpoint_dir.glob(f"epoch{epoch}.*"):
+        old.unlink(missing_ok=True)
+
+
+def _log_epoch(history: dict, row: dict, epoch: int, monitor: str, size: int) -> float:
+    """Append the epoch's values to the history, log them; the monitored value."""
+    for k, v in row.items():
+        history.setdefault(k, []).append(v)
+    current = row[monitor]
+    log.info(
+        "epoch %d: loss %.4f %s %.4f (%.1f s, %.0f seq/s over %d ranks)",
+        epoch + 1,
+        row["loss"],
+        monitor,
+        current,
+        row["epoch_s"],
+        row["train_seq_per_s"],
+        size,
+    )
+    return current
+
+
+def _start(state: dict | None, checkpoint, mode_max: bool, base_lr: float):
+    """History, early-stopping and LR-plateau states, first epoch and step: fresh or resumed."""
+    worst = -math.inf if mode_max else math.inf
+    if state is None:
+        es = {"wait": 0, "best": worst}
+        plateau = {"wait": 0, "best": worst, "cooldown_counter": 0, "lr": base_lr}
+        return {}, es, plateau, 0, 0
+    checkpoint.restore(state["checkpoint"]).expect_partial()
+    history = {k: list(v) for k, v in state["history"].items()}
+    return (
+        history,
+        state["early_stopping"],
+        state["reduce_lr"],
+        state["epoch"],
+        state.get("global_step", 0),
+    )
+
+
+def _optimizer(model, hvd, base_lr: float, warmup_steps: float):
+    """Adam at the warm-up's first rate, built; the averaged train step; the checkpoint."""
+    import tensorflow as tf
+
+    size = hvd.size()
+    optimizer = tf.keras.optimizers.Adam(learning_rate=warmup_lr(0, base_lr, size, warmup_steps))
+    optimizer.build(model.trainable_variables)
+    step_fn = make_train_step(model, optimizer, hvd)
+    return optimizer, step_fn, tf.train.Checkpoint(model=model, optimizer=optimizer)
