@@ -38,9 +38,9 @@ def main() -> None:
     parser.add_argument("--procs", type=int, nargs="+", default=[1, 2])
     args = parser.parse_args()
     sys.path.insert(0, str(REPO))
+    sys.path.insert(0, str(REPO / "tests"))  # reference_data: the er.h5 layout writer
     import yaml
-
-    from toolkit.data.basset import write_basset_layout
+    from reference_data import write_basset_layout
 
     folder = Path(tempfile.mkdtemp(prefix="expact-hvd-bench-"))
     try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -29,7 +30,11 @@ def main() -> None:
     import tensorflow as tf
 
     from toolkit.data import load, task1
-    from toolkit.filters.ppm import ppm, ppm_naive
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from reference_data import ppm_naive
+
+    from toolkit.filters.ppm import ppm
     from toolkit.models import build_model, first_layer_model
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -76,8 +76,9 @@ def averaging(hvd) -> dict:
 
 def training(hvd, folder: Path) -> dict:
     import tensorflow as tf
+    from reference_data import write_basset_layout
 
-    from toolkit.data.basset import stream, write_basset_layout
+    from toolkit.data.basset import stream
     from toolkit.models import build_model
     from toolkit.training import TrainConfig
     from toolkit.training.distributed import DistConfig, train_distributed

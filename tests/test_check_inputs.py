@@ -347,7 +347,7 @@ def test_valid_inputs_pass_listing_each_file_and_writing_nothing(tmp_path):
 
 
 def test_check_imports_no_tensorflow_for_any_task(tmp_path):
-    from toolkit.data.basset import write_basset_layout
+    from reference_data import write_basset_layout
 
     inputs = Inputs(tmp_path)
     configs = [inputs.config]

@@ -28,7 +28,7 @@ from toolkit.containers.definition import (
     stage,
 )
 from toolkit.errors import InputError
-from toolkit.records import package_versions
+from toolkit.provenance import package_versions
 
 REPO = Path(__file__).resolve().parents[1]
 MIRROR = "http://mirror.example/debian"

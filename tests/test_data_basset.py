@@ -5,8 +5,9 @@ from __future__ import annotations
 import h5py
 import numpy as np
 import pytest
+from reference_data import write_basset_layout
 
-from toolkit.data.basset import stream, write_basset_layout
+from toolkit.data.basset import stream
 from toolkit.errors import InputError
 
 L, T = 600, 164

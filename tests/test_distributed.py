@@ -74,7 +74,7 @@ def test_warmup_and_task_counts():
 
 
 def _tiny_basset(path: Path, length: int = 600, targets: int = 164) -> Path:
-    from toolkit.data.basset import write_basset_layout
+    from reference_data import write_basset_layout
 
     rng = np.random.default_rng(0)
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from reference_data import ppm_naive
 
 from toolkit.errors import InputError
 from toolkit.filters import clip, ppm
-from toolkit.filters.ppm import ppm_naive
 
 
 def _one_hot(rng: np.random.Generator, n: int, length: int) -> np.ndarray:

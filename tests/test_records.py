@@ -8,7 +8,8 @@ import os
 import numpy as np
 import pytest
 
-from toolkit.records import atomic_write_text, package_versions, write_json
+from toolkit.files import atomic_write_text, write_json
+from toolkit.provenance import package_versions
 
 
 def test_write_json_is_strict_and_handles_numpy(tmp_path):

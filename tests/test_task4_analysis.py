@@ -27,9 +27,9 @@ def test_streaming_ppm_equals_the_in_memory_ppm():
 @pytest.mark.slow
 def test_filters_and_saliency_on_a_tiny_basset_file(tmp_path, reference_data):
     import tensorflow as tf
+    from reference_data import write_basset_layout
 
     from toolkit.config import RunSpec
-    from toolkit.data.basset import write_basset_layout
     from toolkit.models import build_model
     from toolkit.steps.task4 import basset_filters, basset_saliency
     from toolkit.tasks import TASKS

@@ -203,17 +203,17 @@ class RunFolder:
     # writing ------------------------------------------------------------------------------
     def write_record(self, record: dict) -> Path:
         """Write the record atomically (last: from now on the run is done)."""
-        from toolkit.records import write_json
+        from toolkit.files import write_json
 
         return write_json(self.record, record)
 
     def write_error(self, error: dict) -> Path:
-        from toolkit.records import write_json
+        from toolkit.files import write_json
 
         return write_json(self.error, error)
 
     def mark_running(self, where: dict) -> Path:
-        from toolkit.records import write_json
+        from toolkit.files import write_json
 
         self.path.mkdir(parents=True, exist_ok=True)
         self.error.unlink(missing_ok=True)
@@ -290,7 +290,7 @@ class SweepManifest:
 
     def write(self, config_source: str, name: str, task: str, specs: list[RunSpec]) -> Path:
         """Write ``sweep.json`` atomically."""
-        from toolkit.records import write_json
+        from toolkit.files import write_json
 
         return write_json(
             self.path,

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from toolkit.errors import InputError
-from toolkit.records import atomic_write_bytes, atomic_write_text
+from toolkit.files import atomic_write_bytes, atomic_write_text
 from toolkit.run_folder import SweepManifest
 
 

@@ -241,7 +241,7 @@ register(
 register(
     Task(
         "task5",
-        step="toolkit.steps.task56:task56",
+        step="toolkit.steps.chip:chip",
         loader=5,
         data_source=f"ZBED2_400_h3k27ac.h5 {_PAPER_REPO}",
         sections=_CHIP_SECTIONS,
@@ -251,7 +251,7 @@ register(
 register(
     Task(
         "task6",
-        step="toolkit.steps.task56:task56",
+        step="toolkit.steps.chip:chip",
         loader=6,
         data_source=f"IRF1_400_h3k27ac.h5 {_PAPER_REPO}",
         sections=_CHIP_SECTIONS,

@@ -18,7 +18,7 @@ from pathlib import Path
 from toolkit.cluster.profile import Profile, check_against_cluster
 from toolkit.config import RunSpec
 from toolkit.errors import InputError
-from toolkit.records import write_json
+from toolkit.files import write_json
 from toolkit.run_folder import SweepManifest
 
 log = logging.getLogger(__name__)

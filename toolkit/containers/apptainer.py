@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from toolkit.errors import InputError
-from toolkit.records import container_info  # where it lives: the records of a run
+from toolkit.provenance import container_info  # where it lives: what a record states
 
 __all__ = [
     "ENV_VAR",

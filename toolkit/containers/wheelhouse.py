@@ -22,7 +22,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -177,8 +176,3 @@ def _run(argv: list[str], what: str, env: dict | None = None) -> None:
     proc = subprocess.run(argv, capture_output=True, text=True, env=env)
     if proc.returncode != 0:
         raise InputError(None, "wheelhouse", f"could not {what}: {proc.stderr.strip()[-1500:]}")
-
-
-def clear(folder: Path) -> None:
-    """Remove a wheelhouse (it is only a cache)."""
-    shutil.rmtree(folder, ignore_errors=True)

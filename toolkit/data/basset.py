@@ -302,43 +302,6 @@ def stream(path: str | os.PathLike, split: str = "train", **options) -> BassetSt
     return BassetStream(Path(path), split, **options)
 
 
-def write_basset_layout(
-    path: str | os.PathLike,
-    splits: dict[str, tuple[np.ndarray, np.ndarray]],
-    target_labels: list[str] | None = None,
-    compression: str | None = "gzip",
-    chunk_rows: int = 2048,
-) -> Path:
-    """Write arrays in the ``er.h5`` layout (tests, benchmarks): X (N, 4, L) -> (N, 4, 1, L).
-
-    ``splits`` maps split name -> (x (N, 4, L), y (N, T)); dtypes are kept.
-    """
-    path = Path(path)
-    with h5py.File(path, "w") as f:
-        for split, (x, y) in splits.items():
-            x = np.asarray(x)
-            f.create_dataset(
-                f"{split}_in",
-                data=x[:, :, None, :],
-                compression=compression,
-                chunks=(min(chunk_rows, len(x)), 4, 1, x.shape[-1]),
-            )
-            f.create_dataset(
-                f"{split}_out",
-                data=np.asarray(y),
-                compression=compression,
-                chunks=(min(chunk_rows, len(y)), np.asarray(y).shape[1]),
-            )
-        if target_labels is not None:
-            f.create_dataset("target_labels", data=np.array(target_labels, dtype="S"))
-        if "test" in splits:
-            f.create_dataset(
-                "test_headers",
-                data=np.array([f"seq{i}" for i in range(len(splits["test"][0]))], dtype="S"),
-            )
-    return path
-
-
 def check_layout(path: str | os.PathLike) -> None:
     """Check the Basset layout of every split from metadata (the data are checked as
     read): ``Task.data_check`` of Task 4, whose data set is too large to load."""

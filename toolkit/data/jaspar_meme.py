@@ -53,7 +53,7 @@ def jaspar_meme(
     """
     from pyjaspar import jaspardb
 
-    from toolkit.records import atomic_write_text
+    from toolkit.files import atomic_write_text
 
     exclude = PAPER_EXCLUDED.get(release, ()) if exclude is None else exclude
     motifs = jaspardb(release=release).fetch_motifs(

@@ -41,7 +41,7 @@ def logos(
     import matplotlib.pyplot as plt
     import pandas as pd
 
-    from toolkit.records import atomic_write_bytes
+    from toolkit.files import atomic_write_bytes
 
     ppms = [np.asarray(p, dtype=float) for p in ppms]
     nrows = max(1, int(np.ceil(len(ppms) / ncols)))

@@ -75,35 +75,3 @@ def ppm(
     enough = n_windows > 1
     ppms[enough] = counts[enough] / n_windows[enough, None, None]
     return ppms, n_windows
-
-
-def ppm_naive(
-    fmap: np.ndarray, x: np.ndarray, threshold: float = 0.5, window: int = 20
-) -> np.ndarray:
-    """Reference per-hit loop, a line-by-line port of the original ``activation_pwm``.
-
-    Used only by tests and the benchmark to check and time :func:`ppm`.
-
-    Returns
-    -------
-    np.ndarray, shape (F, window, 4)
-    """
-    window_left = int(window / 2)
-    window_right = window - window_left
-    _, length, _ = x.shape
-    out = []
-    for f in range(fmap.shape[-1]):
-        coords = np.where(fmap[:, :, f] > np.max(fmap[:, :, f]) * threshold)
-        data_index, pos_index = coords
-        order = np.argsort(fmap[data_index, pos_index, f])[::-1]
-        seq_align = []
-        for i in order:
-            start = pos_index[i] - window_left
-            end = pos_index[i] + window_right
-            if (start > 0) & (end < length):
-                seq_align.append(x[data_index[i], start:end, :])
-        if len(seq_align) > 1:
-            out.append(np.mean(seq_align, axis=0))
-        else:
-            out.append(np.ones((window, 4)) / 4)
-    return np.array(out)

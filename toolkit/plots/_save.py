@@ -10,7 +10,7 @@ def save_figure(fig, path: str | Path, dpi: int = 150) -> list[Path]:
     """Save ``fig`` to ``<path>.pdf`` and ``<path>.png`` (temporary file + rename), close it."""
     import matplotlib.pyplot as plt
 
-    from toolkit.records import atomic_write_bytes
+    from toolkit.files import atomic_write_bytes
 
     path = Path(path)
     written = []

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from toolkit.records import atomic_write_bytes
+from toolkit.files import atomic_write_bytes
 from toolkit.report.rows import COLUMNS, ROW_SCHEMA, record_row
 
 log = logging.getLogger(__name__)

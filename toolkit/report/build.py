@@ -35,7 +35,7 @@ from pathlib import Path
 import pandas as pd
 
 from toolkit.errors import InputError
-from toolkit.records import atomic_write_bytes, atomic_write_text
+from toolkit.files import atomic_write_bytes, atomic_write_text
 from toolkit.report.aggregate import AggregateStats, aggregate
 from toolkit.report.atomic import replace_dir
 from toolkit.report.cluster import CLUSTERS, dask_client

@@ -17,7 +17,7 @@ import numpy as np
 from toolkit.attribution import METHODS
 from toolkit.config import RunSpec
 from toolkit.errors import InputError
-from toolkit.records import atomic_write_bytes, write_npz
+from toolkit.files import atomic_write_bytes, write_npz
 from toolkit.run_folder import ATTRIBUTION_LOGOS, ATTRIBUTION_MAPS, ATTRIBUTION_SCORES, RunFolder
 
 log = logging.getLogger(__name__)

@@ -50,11 +50,11 @@ def filter_analysis(
         ``match`` (the record's section: ``match_fraction``, ``match_any``, ``coverage``,
         best hits per filter), ``n_windows`` (list) and ``files`` (names in the run folder).
     """
+    from toolkit.files import write_npz
     from toolkit.filters import clip
     from toolkit.filters.logos import logos
     from toolkit.match import load_ground_truth, match, match_any
     from toolkit.meme_io import read_meme_file, write_meme
-    from toolkit.records import write_npz
     from toolkit.tomtom import tomtom
 
     f, t = spec.filters, spec.tomtom

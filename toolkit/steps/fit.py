@@ -131,7 +131,7 @@ def fit(spec: RunSpec, data, run: RunFolder, progress: bool = True) -> Fitted:
 
 def save_model(model, history: dict, run: RunFolder) -> None:
     """``weights.h5`` (through a temporary file: never half written) and ``history.json``."""
-    from toolkit.records import write_json
+    from toolkit.files import write_json
 
     tmp = run.path / f".{run.weights.name}.tmp.h5"
     model.save_weights(tmp)

@@ -88,8 +88,8 @@ def activations(spec: RunSpec, run_dir: str | Path, progress: bool = True) -> di
     """
     import tensorflow as tf
 
+    from toolkit.files import write_npz
     from toolkit.models.layers import FIRST_ACTIVATION_LAYER, FIRST_BN_LAYER, FIRST_CONV_LAYER
-    from toolkit.records import write_npz
     from toolkit.steps.record import Clock, record
 
     run, clock = RunFolder(Path(run_dir)), Clock()

@@ -89,7 +89,7 @@ def record(
     """
     from toolkit import faults
     from toolkit.models import FIRST_ACTIVATION_LAYER
-    from toolkit.records import container_record, package_versions
+    from toolkit.provenance import container_record, package_versions
 
     timings = dict(clock.timings)
     if fitted is not None:

@@ -49,8 +49,8 @@ def saliency_analysis(
         ``class_index``, ``method``, ``target``, ``plot_indices``, ``plot_range``, ``plots``.
     """
     from toolkit.attribution.saliency import saliency
+    from toolkit.files import write_npz
     from toolkit.plots import saliency_logos
-    from toolkit.records import write_npz
 
     grad = saliency(model, x, class_index=class_index, batch_size=batch_size).astype(np.float32)
     indices = [i for i in plot_indices if i < len(x)]

@@ -108,8 +108,8 @@ def basset_saliency(model, path, analysis: dict, run_dir: str | Path) -> dict:
     """
     from toolkit.attribution.saliency import saliency
     from toolkit.data.basset import stream
+    from toolkit.files import write_npz
     from toolkit.plots import saliency_logos
-    from toolkit.records import write_npz
     from toolkit.run_folder import SALIENCY
     from toolkit.steps.saliency_analysis import saliency_analysis
 

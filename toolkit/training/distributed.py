@@ -33,7 +33,7 @@ import numpy as np
 
 from toolkit import faults
 from toolkit.errors import InputError
-from toolkit.records import write_json
+from toolkit.files import write_json
 
 log = logging.getLogger(__name__)
 STATE = "state.json"

@@ -28,7 +28,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from toolkit.records import write_json
+from toolkit.files import write_json
 
 log = logging.getLogger(__name__)
 _SERVER = None  # rank 0's rendezvous server, kept alive for the life of the process

@@ -16,7 +16,7 @@ import logging
 from pathlib import Path
 
 from toolkit.errors import InputError
-from toolkit.records import write_json
+from toolkit.files import write_json
 
 log = logging.getLogger(__name__)
 STATE = "state.json"

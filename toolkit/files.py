@@ -1,34 +1,16 @@
-"""Atomic writers (JSON, bytes), package versions and the container a run is in.
+"""Atomic file writers: text, bytes, NPZ, JSON (a reader sees the old file or the new one).
 
-Where a run's record lives and when a run is done: :mod:`toolkit.run_folder`.
+What a run's files are called and when a run is done: :mod:`toolkit.run_folder`; what its
+record holds: :mod:`toolkit.steps.record`; the versions it states: :mod:`toolkit.provenance`.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import platform
-import sys
 import tempfile
-from importlib import metadata
 from pathlib import Path
 from typing import Any
-
-PACKAGES = (
-    "expact",
-    "tensorflow-cpu",
-    "keras",
-    "numpy",
-    "h5py",
-    "pandas",
-    "scikit-learn",
-    "memelite",
-    "logomaker",
-    "shap",
-    "submitit",
-    "dask",
-    "horovod",
-)
 
 
 def atomic_write_text(path: str | Path, text: str) -> Path:
@@ -70,43 +52,6 @@ def write_npz(path: str | Path, **arrays) -> Path:
 def write_json(path: str | Path, data: Any) -> Path:
     """Atomically write ``data`` as indented JSON (NaN is written as null)."""
     return atomic_write_text(path, json.dumps(_jsonable(data), indent=2, allow_nan=False) + "\n")
-
-
-def package_versions() -> dict[str, str | None]:
-    """Versions of the packages that shape results, plus Python, the platform and the
-    Apptainer image the run is in (``container``: its path, None outside an image)."""
-    versions: dict[str, str | None] = {
-        "python": sys.version.split()[0],
-        "platform": platform.platform(),
-    }
-    for name in PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = None
-    info = container_record()
-    versions["container"] = info["image"] if info else None
-    return versions
-
-
-def container_record() -> dict | None:
-    """The Apptainer image this process runs in (``image`` path and its ``labels``: every
-    version baked into it), or None outside an image; records keep it as ``container``."""
-    return container_info()
-
-
-def container_info() -> dict | None:
-    """Inside an Apptainer image: its path and labels (for run records); else None."""
-    image = os.environ.get("APPTAINER_CONTAINER") or os.environ.get("SINGULARITY_CONTAINER")
-    if not image:
-        return None
-    labels: dict = {}
-    for path in ("/.singularity.d/labels.json",):
-        try:
-            labels = json.loads(Path(path).read_text())
-        except (OSError, ValueError):
-            pass
-    return {"image": image, "labels": labels}
 
 
 def _jsonable(value: Any) -> Any:

@@ -28,7 +28,7 @@ from toolkit.run_folder import RunFolder
 from toolkit.tasks import TASKS
 
 
-def task56(spec: RunSpec, run_dir: str | Path, progress: bool = True) -> dict:
+def chip(spec: RunSpec, run_dir: str | Path, progress: bool = True) -> dict:
     """Run one (model, activation, trial) cell of Task 5 or Task 6; return its record.
 
     The step signature of ``toolkit.tasks.Task.step``; ``spec.extra`` holds the
