@@ -54,11 +54,12 @@ LAYERS: list[tuple[str, ...]] = [
     # 2 everything a config is (no TensorFlow), the name tables it checks against, the eras
     (
         "toolkit.config",
-        "toolkit.names",
-        "toolkit.sections",
-        "toolkit.train_config",
-        "toolkit.model_options",
-        "toolkit.analysis",
+        "toolkit.config.names",
+        "toolkit.names",  # the alias toolkit/tomtom still imports
+        "toolkit.config.sections",
+        "toolkit.config.train",
+        "toolkit.config.model",
+        "toolkit.config.analysis",
         "toolkit.eras",
     ),
     # 3 the science: data, models, activations, filters, motifs, attribution, training, plots
@@ -76,7 +77,7 @@ LAYERS: list[tuple[str, ...]] = [
         "toolkit.plots",
     ),
     # 4 the input checks (they open files with the science's readers)
-    ("toolkit.check_inputs",),
+    ("toolkit.config.inputs",),
     # 5 the steps that run one spec
     ("toolkit.steps",),
     # 6 running specs: sweep, containers, cluster, status

@@ -37,7 +37,7 @@ def test_every_control_has_a_paper_scale_and_a_quick_config():
     for path in CONTROLS.glob("*.yaml"):  # every config parses without compute
         config = yaml.safe_load(path.read_text())
         if "analysis" in config:
-            from toolkit.analysis import load_analysis
+            from toolkit.config.analysis import load_analysis
 
             load_analysis(path)
         else:

@@ -25,7 +25,7 @@ def test_every_shipped_config_is_in_the_table_once():
 
 @pytest.mark.parametrize("config", IN_TABLE)
 def test_shipped_models_have_their_eras_kernels(config, tmp_path):
-    from toolkit.model_options import build_kwargs
+    from toolkit.config.model import build_kwargs
     from toolkit.models import build_model
     from toolkit.models.initializers import kernel_initializers
 

@@ -7,8 +7,8 @@ import pytest
 import yaml
 
 from toolkit.config import load_config, parse_config
+from toolkit.config.model import model_options
 from toolkit.errors import InputError
-from toolkit.model_options import model_options
 
 BASE = {"task": "task1", "models": ["cnn-deep"], "activations": ["relu"]}
 

@@ -1,4 +1,4 @@
-"""Config names and section checks without TensorFlow (toolkit.names, sections, train_config)."""
+"""Config names and section checks without TensorFlow (toolkit.config.names, sections, train_config)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ import pytest
 import yaml
 
 from toolkit.config import load_config
-from toolkit.errors import InputError
-from toolkit.names import (
+from toolkit.config.names import (
     INITIALIZER_NAMES,
     TOMTOM_BACKENDS,
     TOMTOM_DISTANCES,
@@ -18,14 +17,15 @@ from toolkit.names import (
     canonical_initializer,
     canonical_model_name,
 )
-from toolkit.train_config import TrainConfig
+from toolkit.config.train import TrainConfig
+from toolkit.errors import InputError
 
 
 def test_validation_modules_import_neither_tensorflow_nor_sklearn():
     code = (
         "import sys\n"
-        "import toolkit.check_inputs, toolkit.config, toolkit.names, toolkit.sections\n"
-        "import toolkit.train_config\n"
+        "import toolkit.config.inputs, toolkit.config, toolkit.config.names, toolkit.config.sections\n"
+        "import toolkit.config.train\n"
         "print(sorted(m for m in ('tensorflow', 'keras', 'sklearn') if m in sys.modules))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

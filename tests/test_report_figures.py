@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from report_records import record, write_sweep
 
-from toolkit.names import ALL_ACTIVATIONS
+from toolkit.config.names import ALL_ACTIVATIONS
 from toolkit.report.activation_curves import activation_curves
 from toolkit.report.build import report
 

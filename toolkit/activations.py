@@ -17,7 +17,7 @@ from collections.abc import Callable
 import tensorflow as tf
 from tensorflow import keras
 
-from toolkit.names import (
+from toolkit.config.names import (
     ALL_ACTIVATIONS,
     PAPER_ACTIVATIONS,
     PARAMETRIC_ACTIVATIONS,
@@ -204,10 +204,10 @@ _PARAMETRIC: dict[str, Callable[[float], Callable[[tf.Tensor], tf.Tensor]]] = {
     "exp_shift": ExpShift,
 }
 
-# The names (and their parsing) live in toolkit.names, which imports no TensorFlow, so that
+# The names (and their parsing) live in toolkit.config.names, which imports no TensorFlow, so that
 # configs are validated without it; this module maps them to functions.
 if set(_FIXED) != set(ALL_ACTIVATIONS) or set(_PARAMETRIC) != set(PARAMETRIC_ACTIVATIONS):
-    raise ImportError("toolkit.names and toolkit.activations name different activations")
+    raise ImportError("toolkit.config.names and toolkit.activations name different activations")
 
 
 def activations(name: str) -> Callable[[tf.Tensor], tf.Tensor]:

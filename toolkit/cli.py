@@ -388,8 +388,8 @@ def _checked_profile(profile: str) -> list[str]:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from toolkit.check_inputs import check_inputs
     from toolkit.config import default_results, load_config
+    from toolkit.config.inputs import check_inputs
 
     config = load_config(args.config)
     results = args.results or default_results(config)
@@ -449,7 +449,7 @@ def _run_on_ranks(config, results: Path) -> int:
 
 
 def _cmd_analyze(args: argparse.Namespace) -> int:
-    from toolkit.analysis import analysis_dir, analysis_specs, load_analysis
+    from toolkit.config.analysis import analysis_dir, analysis_specs, load_analysis
     from toolkit.run_folder import SweepManifest
     from toolkit.sweep import plan
 
@@ -494,10 +494,10 @@ def _cmd_summarize(args: argparse.Namespace) -> int:
 
 
 def _cmd_submit(args: argparse.Namespace) -> int:
-    from toolkit.check_inputs import check_inputs
     from toolkit.cluster.profile import check_profile, load_profile
     from toolkit.cluster.submit import dry_run_script, pack, validate_for_cluster
     from toolkit.config import default_results, load_config
+    from toolkit.config.inputs import check_inputs
     from toolkit.sweep import plan, prepare_sweep
 
     config = load_config(args.config)

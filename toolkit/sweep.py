@@ -77,10 +77,10 @@ def prepare_sweep(
     Parameters
     ----------
     checked : bool
-        The caller already ran :func:`toolkit.check_inputs.check_inputs` on this config
+        The caller already ran :func:`toolkit.config.inputs.check_inputs` on this config
         (the command line does, to print what it checked): do not read the inputs twice.
     """
-    from toolkit.check_inputs import check_data_file, check_inputs
+    from toolkit.config.inputs import check_data_file, check_inputs
     from toolkit.steps.prepare import prepare
 
     if not checked:

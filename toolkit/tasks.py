@@ -142,7 +142,7 @@ def run_step(name: str) -> Callable:
 
 # --- the sections of more than one task ----------------------------------------------------
 
-_ATTRIBUTION = {  # spec §6; checked by toolkit.sections:check_attribution
+_ATTRIBUTION = {  # spec §6; checked by toolkit.config.sections:check_attribution
     "methods": ["saliency", "mutagenesis", "integrated_gradients", "deepshap"],
     "n_sequences": 500,  # the first N positive test sequences, in test order
     "class_index": 0,
@@ -167,7 +167,7 @@ _CHIP_SECTIONS = {  # Tasks 5 and 6 (spec §7): RC augmentation, saliency on tes
     },
 }
 _PAPER_REPO = "from the paper's repository p-koo/exponential_activations, folder data/"
-_CHECK_ATTRIBUTION = "toolkit.sections:check_attribution"
+_CHECK_ATTRIBUTION = "toolkit.config.sections:check_attribution"
 
 # --- the tasks -----------------------------------------------------------------------------
 

@@ -22,7 +22,7 @@ from toolkit.attribution.mutagenesis import mutagenesis
 from toolkit.attribution.references import shuffled_references
 from toolkit.attribution.saliency import saliency
 from toolkit.attribution.score import DEFAULT_NORM, score
-from toolkit.names import ATTRIBUTION_METHODS
+from toolkit.config.names import ATTRIBUTION_METHODS
 
 #: Config name -> method, in the paper's order.
 METHODS = {

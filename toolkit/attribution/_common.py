@@ -13,8 +13,8 @@ import logging
 
 import numpy as np
 
+from toolkit.config.names import ATTRIBUTION_TARGETS as TARGETS
 from toolkit.errors import InputError
-from toolkit.names import ATTRIBUTION_TARGETS as TARGETS
 
 # compiled functions built per call (a new model, a new shap explainer): TensorFlow warns
 # once it has traced the same Python function 5 times, which is expected here

@@ -24,8 +24,8 @@ from toolkit.attribution._common import (
     positive_int,
     target_model,
 )
+from toolkit.config.names import IG_VARIANTS as VARIANTS
 from toolkit.errors import InputError
-from toolkit.names import IG_VARIANTS as VARIANTS
 
 
 def integrated_gradients(

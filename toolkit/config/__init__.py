@@ -6,8 +6,20 @@ will need before any compute is spent; :meth:`SweepConfig.run_specs` expands the
 :class:`RunSpec` objects whose ids are derived from their content, so the same config always
 maps to the same runs and records.
 
-Modules: :mod:`~toolkit.config.spec` (the run spec, a leaf), :mod:`~toolkit.config.parse`
-(the parser, the shared sections' defaults, the paths a run reads). No TensorFlow.
+Modules (none imports TensorFlow, and none imports anything above the config):
+
+- :mod:`~toolkit.config.spec`: the run spec (a leaf, below the run-folder contract);
+- :mod:`~toolkit.config.parse`: the sweep parser, the shared sections' defaults, the paths a
+  run reads; the task's own sections come from its record (:mod:`toolkit.tasks`);
+- :mod:`~toolkit.config.sections`: the value checks of every section (and the attribution
+  section's, ``Task.config_check``);
+- :mod:`~toolkit.config.names`: model, activation, initializer, Tomtom and attribution names;
+- :mod:`~toolkit.config.train`: the ``train`` section (:class:`TrainConfig`);
+- :mod:`~toolkit.config.model`: the ``model`` section (initializers, BatchNorm, L2, filters);
+- :mod:`~toolkit.config.analysis`: re-analysis configs (``expact analyze``);
+- :mod:`~toolkit.config.inputs`: every input file opened and parsed before compute
+  (``expact run --check``). It reads files with the science's readers, so it sits above
+  them and is not re-exported here: import ``toolkit.config.inputs``.
 """
 
 from toolkit.config.parse import (

@@ -218,7 +218,7 @@ def default_results(config: SweepConfig) -> Path:
 
 def _label_value(key: str, value: Any) -> str:
     """A value as it appears in run names (canonical, so equal values name equal runs)."""
-    from toolkit.names import canonical_initializer, format_value
+    from toolkit.config.names import canonical_initializer, format_value
 
     if key.startswith("model.") and key.endswith("_initializer") and isinstance(value, str):
         try:
@@ -233,9 +233,9 @@ def _label_value(key: str, value: Any) -> str:
 def _parse_one(raw: dict, source: str, default_name: str) -> SweepConfig:
     """One config without ``vary`` (see :func:`parse_config`)."""
     # names and checks from TF-free modules: a config validates in well under a second
-    from toolkit.model_options import model_options
-    from toolkit.sections import check_sections
-    from toolkit.train_config import TrainConfig  # not toolkit.training: no scikit-learn
+    from toolkit.config.model import model_options
+    from toolkit.config.sections import check_sections
+    from toolkit.config.train import TrainConfig  # not toolkit.training: no scikit-learn
 
     task = _task(raw, source)
     models, activations = _grid_names(raw, source)
@@ -278,7 +278,7 @@ def _task(raw: dict, source: str) -> str:
 
 def _grid_names(raw: dict, source: str) -> tuple[list[str], list[str]]:
     """Canonical model and activation names of the grid."""
-    from toolkit.names import canonical_activation, canonical_model_name
+    from toolkit.config.names import canonical_activation, canonical_model_name
 
     models = _str_list(raw.get("models"), source, "models")
     activations = _str_list(raw.get("activations"), source, "activations")

@@ -24,8 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
+from toolkit.config.names import RESIZE
 from toolkit.errors import InputError
-from toolkit.names import RESIZE
 
 _LOCUS = re.compile(r"^(?P<chrom>[^:\s]+):(?P<start>\d+)-(?P<end>\d+)")
 _ONE_HOT = {

@@ -15,8 +15,11 @@ from typing import Any
 from tensorflow import keras
 
 from toolkit.activations import canonical_activation
+from toolkit.config.model import PUBLISHED_KERNEL_INITIALIZER
+
+# The names live in toolkit.config.names (no TensorFlow there), so configs validate without TF.
+from toolkit.config.names import MODEL_ALIASES, MODEL_NAMES, canonical_model_name
 from toolkit.errors import InputError
-from toolkit.model_options import PUBLISHED_KERNEL_INITIALIZER
 
 # Submodules are imported as modules (not their same-named builders) so that
 # `toolkit.models.cnn` etc. stay modules, e.g. for mock.patch.
@@ -32,9 +35,6 @@ from toolkit.models.layers import (
     Kernels,
     resolve_initializer,
 )
-
-# The names live in toolkit.names (no TensorFlow there), so configs validate without TF.
-from toolkit.names import MODEL_ALIASES, MODEL_NAMES, canonical_model_name
 
 __all__ = [
     "DEFAULT_INPUT_LENGTH",

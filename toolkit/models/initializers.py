@@ -6,7 +6,7 @@ import re
 
 from tensorflow import keras
 
-from toolkit.names import format_value
+from toolkit.config.names import format_value
 
 
 def initializer_name(init: keras.initializers.Initializer) -> str:

@@ -20,10 +20,10 @@ import tensorflow as tf
 from tensorflow import keras
 
 from toolkit.activations import activations
-from toolkit.model_options import PUBLISHED_KERNEL_INITIALIZER
+from toolkit.config.model import PUBLISHED_KERNEL_INITIALIZER
 
-# INITIALIZER_NAMES is re-exported: its home is toolkit.names, which imports no TensorFlow
-from toolkit.names import INITIALIZER_NAMES, parse_initializer  # noqa: F401
+# INITIALIZER_NAMES is re-exported: its home is toolkit.config.names, which imports no TensorFlow
+from toolkit.config.names import INITIALIZER_NAMES, parse_initializer  # noqa: F401
 
 #: Name of the first conv layer (its kernel holds the filters that are interpreted).
 FIRST_CONV_LAYER = "conv1"
@@ -64,7 +64,7 @@ def resolve_initializer(spec: Initializer) -> keras.initializers.Initializer | s
         return "glorot_uniform"
     if isinstance(spec, keras.initializers.Initializer):
         return spec
-    base, sigma = parse_initializer(spec)  # names checked without TF (toolkit.names)
+    base, sigma = parse_initializer(spec)  # names checked without TF (toolkit.config.names)
     if sigma is not None:
         return keras.initializers.RandomNormal(mean=0.0, stddev=sigma)
     return base

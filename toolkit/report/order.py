@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from toolkit.names import ALL_ACTIVATIONS
+from toolkit.config.names import ALL_ACTIVATIONS
 
 MODELS = (
     "cnn-2",

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from toolkit.config import RunSpec
+from toolkit.config.model import build_kwargs
 from toolkit.errors import InputError
-from toolkit.model_options import build_kwargs
 from toolkit.run_folder import RunFolder, SweepManifest
 from toolkit.steps.fit import Fitted, save_model
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from toolkit.config import RunSpec
-from toolkit.model_options import build_kwargs
+from toolkit.config.model import build_kwargs
 from toolkit.run_folder import RunFolder
 
 log = logging.getLogger(__name__)

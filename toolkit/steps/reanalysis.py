@@ -1,4 +1,4 @@
-"""Re-analyses of finished runs (:mod:`toolkit.analysis`): reload the weights, never retrain.
+"""Re-analyses of finished runs (:mod:`toolkit.config.analysis`): reload the weights, never retrain.
 
 Each step has the run-step signature. It reads the source run's ``weights.h5``,
 ``history.json`` and ``record.json`` (never writes them), rebuilds its model from the source
@@ -25,8 +25,8 @@ from pathlib import Path
 import numpy as np
 
 from toolkit.config import RunSpec
+from toolkit.config.model import build_kwargs
 from toolkit.errors import InputError
-from toolkit.model_options import build_kwargs
 from toolkit.run_folder import ACTIVATIONS as ACTIVATIONS_NPZ
 from toolkit.run_folder import RunFolder
 from toolkit.tasks import TASKS

@@ -32,7 +32,7 @@ def task3(spec: RunSpec, run_dir: str | Path, progress: bool = True) -> dict:
 
     run, clock = RunFolder(Path(run_dir)), Clock()
     # the section was checked when the config was read, its indices against the data by
-    # toolkit.check_inputs before any run started
+    # toolkit.config.inputs before any run started
     attr = TASKS[spec.task].sections["attribution"] | spec.extra.get("attribution", {})
     with clock.lap("load"):
         data = load(spec.data["path"], task=TASKS[spec.task].loader)

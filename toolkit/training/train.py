@@ -9,7 +9,7 @@ import numpy as np
 
 # The hyper-parameters and their checks live in a module without TensorFlow or scikit-learn,
 # so that configs are validated in well under a second; re-exported here.
-from toolkit.train_config import MONITORS, TrainConfig  # noqa: F401
+from toolkit.config.train import MONITORS, TrainConfig  # noqa: F401
 
 
 def compile_model(model, learning_rate: float = 1e-3):

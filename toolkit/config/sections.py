@@ -3,7 +3,7 @@
 :func:`check_sections` is called by :func:`toolkit.config.parse_config` after unknown keys
 were rejected and defaults merged. It checks what can be known from the config alone; what
 needs the data (a class index against the number of label columns, a sequence against the
-data's length) is checked by :func:`toolkit.check_inputs.check_inputs`.
+data's length) is checked by :func:`toolkit.config.inputs.check_inputs`.
 """
 
 from __future__ import annotations
@@ -14,8 +14,7 @@ import numbers
 from collections.abc import Callable
 from typing import Any
 
-from toolkit.errors import InputError
-from toolkit.names import (
+from toolkit.config.names import (
     ATTRIBUTION_METHODS,
     ATTRIBUTION_TARGETS,
     IG_VARIANTS,
@@ -24,6 +23,7 @@ from toolkit.names import (
     TOMTOM_BACKENDS,
     TOMTOM_DISTANCES,
 )
+from toolkit.errors import InputError
 
 __all__ = ["check_sections"]
 
@@ -39,7 +39,7 @@ def check_sections(
         The config's task, e.g. ``"task1"``.
     sections : dict
         ``data``, ``filters``, ``tomtom``, ``match`` (``train`` is checked by
-        :meth:`toolkit.train_config.TrainConfig.validate`).
+        :meth:`toolkit.config.train.TrainConfig.validate`).
     extra : dict
         The task's own sections (``toolkit.steps.TASK_SECTIONS``), value types checked already.
     source : str

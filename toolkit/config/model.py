@@ -133,7 +133,7 @@ def model_options(section: dict | None, source: str = "config") -> dict[str, Any
 
 def _initializer(section: dict, key: str, source: str) -> str | None:
     """The canonical spelling of ``section[key]`` (the default when absent); None stays None."""
-    from toolkit.names import canonical_initializer
+    from toolkit.config.names import canonical_initializer
 
     value = section.get(key)
     if value is None:  # left out or null: the default

@@ -165,7 +165,7 @@ def analysis_specs(analysis: dict, results_dir: str | Path) -> list[RunSpec]:
 
 
 def _canonical_runs(runs: dict, source: str) -> dict:
-    from toolkit.names import canonical_activation, canonical_model_name
+    from toolkit.config.names import canonical_activation, canonical_model_name
 
     out = dict(runs)
     for key, canonical in (("models", canonical_model_name), ("activations", canonical_activation)):
@@ -230,6 +230,6 @@ def _check_params(kind: str, params: dict, source: str) -> None:
 
 
 def _label(value) -> str:
-    from toolkit.names import format_value
+    from toolkit.config.names import format_value
 
     return format_value(value) if isinstance(value, float) else str(value)
