@@ -41,7 +41,7 @@ def check_sections(
         ``data``, ``filters``, ``tomtom``, ``match`` (``train`` is checked by
         :meth:`toolkit.config.train.TrainConfig.validate`).
     extra : dict
-        The task's own sections (``toolkit.steps.TASK_SECTIONS``), value types checked already.
+        The task's own sections (``Task.sections`` in ``toolkit.tasks``), value types checked already.
     source : str
         The config file, for error messages.
 
@@ -375,8 +375,8 @@ def _analysis(section: dict, source: str) -> None:
     _int(section, "analysis", "example_class", source, minimum=0)
 
 
-# section name -> its check; the task sections are declared in toolkit.steps.TASK_SECTIONS
-# (attribution has its own, toolkit.steps.CONFIG_CHECKS)
+# section name -> its check; the task sections are declared in their Task (toolkit.tasks)
+# (attribution: check_attribution below, its Task.config_check)
 _TASK_SECTION_CHECKS: dict[str, Callable[[dict, str], Any]] = {
     "saliency": _saliency,
     "augment": _augment,
