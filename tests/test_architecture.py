@@ -340,3 +340,23 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def test_every_task_and_analysis_names_existing_functions():
+    """Each ``"module:function"`` of a Task or an Analysis is a top-level function (by AST:
+    nothing is imported, so this stays free of TensorFlow)."""
+    from toolkit.tasks import ANALYSES, TASKS
+
+    mods = modules()
+    targets = [
+        value
+        for entry in [*TASKS.values(), *ANALYSES.values()]
+        for value in vars(entry).values()
+        if isinstance(value, str) and ":" in value and value.startswith("toolkit.")
+    ]
+    assert len(targets) >= len(TASKS) + len(ANALYSES)
+    for target in targets:
+        module, _, name = target.partition(":")
+        tree = ast.parse(mods[module].read_text())
+        defined = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
+        assert name in defined, target
