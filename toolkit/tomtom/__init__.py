@@ -17,15 +17,15 @@ from pathlib import Path
 
 import pandas as pd
 
+from toolkit.config.names import TOMTOM_BACKENDS, TOMTOM_DISTANCES
 from toolkit.errors import InputError
 from toolkit.meme_io import read_meme_file
-from toolkit.names import TOMTOM_BACKENDS, TOMTOM_DISTANCES
 from toolkit.tomtom.table import COLUMNS, parse_tomtom_tsv, read_tomtom_tsv, write_tomtom_tsv
 
 __all__ = ["BACKENDS", "COLUMNS", "read_tomtom_tsv", "tomtom", "tomtom_version"]
 
 # tomtom.c -dist choices; the lite back-end implements only "ed". The names live in
-# toolkit.names so that configs are validated without importing this package.
+# toolkit.config.names so that configs are validated without importing this package.
 BACKENDS = TOMTOM_BACKENDS
 DISTANCES = TOMTOM_DISTANCES
 

@@ -285,24 +285,48 @@ def tomtom_lite(
     command : list of str
         A description of the equivalent tomtom command.
     """
-    qf = read_meme_file(query_meme)
+    qf = _without_wide_queries(read_meme_file(query_meme))
     tf = read_meme_file(target_meme)
     bg = qf.background  # tomtom uses the query file's background for both files
-    too_wide = [m.id for m in qf.motifs if len(m.ppm) > MAX_QUERY_WIDTH]
-    if too_wide:
-        # tomtom.c skips them with a warning (memory is cubic in the query width)
-        warnings.warn(
-            f"skipping {len(too_wide)} query motif(s) wider than {MAX_QUERY_WIDTH} columns, "
-            f"as MEME's tomtom does: {too_wide[:5]}",
-            stacklevel=3,
-        )
-        qf = dataclasses.replace(qf, motifs=[m for m in qf.motifs if len(m.ppm) <= MAX_QUERY_WIDTH])
     queries = _prepared(qf, bg)
     targets = _prepared(tf, bg)
-    n = len(targets)
     strands = targets + [_rc(t) for t in targets]
+    command = _equivalent_command(query_meme, target_meme, thresh, evalue)
+    comments = [
+        f"Tomtom (Motif Comparison Tool): expact lite back-end, {lite_version()}, "
+        f"emulating MEME {EMULATED_MEME}",
+        f"The format of this file is described at {FORMAT_URL}.",
+        " ".join(command),
+    ]
+    if not queries:  # every query was too wide: an empty table, as from the binary
+        return format_tomtom_tsv([], comments), command
 
-    command = [
+    pvals, offsets, overlaps = _memelite_scores(queries, strands, n_jobs)
+    if exact:
+        _rescore_near_decisions(queries, strands, pvals, offsets, overlaps, thresh, evalue)
+    rows = _report_rows(qf, tf, queries, strands, pvals, offsets, overlaps, thresh, evalue)
+    return format_tomtom_tsv(rows, comments), command
+
+
+def _without_wide_queries(qf: MemeFile) -> MemeFile:
+    """``qf`` less its motifs wider than :data:`MAX_QUERY_WIDTH`, with a warning if any."""
+    too_wide = [m.id for m in qf.motifs if len(m.ppm) > MAX_QUERY_WIDTH]
+    if not too_wide:
+        return qf
+    # tomtom.c skips them with a warning (memory is cubic in the query width)
+    warnings.warn(
+        f"skipping {len(too_wide)} query motif(s) wider than {MAX_QUERY_WIDTH} columns, "
+        f"as MEME's tomtom does: {too_wide[:5]}",
+        stacklevel=4,  # the caller of tomtom_lite's caller, as before this helper
+    )
+    return dataclasses.replace(qf, motifs=[m for m in qf.motifs if len(m.ppm) <= MAX_QUERY_WIDTH])
+
+
+def _equivalent_command(
+    query_meme: str | os.PathLike, target_meme: str | os.PathLike, thresh: float, evalue: bool
+) -> list[str]:
+    """The ``tomtom`` command line whose table :func:`tomtom_lite` reproduces."""
+    return [
         "tomtom",
         "-text",
         "-dist",
@@ -315,15 +339,15 @@ def tomtom_lite(
         str(query_meme),
         str(target_meme),
     ]
-    comments = [
-        f"Tomtom (Motif Comparison Tool): expact lite back-end, {lite_version()}, "
-        f"emulating MEME {EMULATED_MEME}",
-        f"The format of this file is described at {FORMAT_URL}.",
-        " ".join(command),
-    ]
-    if not queries:  # every query was too wide: an empty table, as from the binary
-        return format_tomtom_tsv([], comments), command
 
+
+def _memelite_scores(
+    queries: list[np.ndarray], strands: list[np.ndarray], n_jobs: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """memelite's p-values (float32, best of both orientations), offsets and overlaps (int64).
+
+    Each array has shape (n_queries, 2 n): one column per target entry of ``strands``.
+    """
     tomtom = _memelite_tomtom()
     with warnings.catch_warnings():
         # memelite warns about small target sets; MEME only logs it. Keep the caller's
@@ -337,17 +361,38 @@ def tomtom_lite(
         )
     # p of an entry = P(best of both orientations >= score) = 1 - (1 - p1)^2, then float32.
     pvals = (p1 * (2.0 - p1)).astype(np.float32)
-    offsets = offsets.astype(np.int64)
-    overlaps = overlaps.astype(np.int64)
-    if exact:
-        _rescore_near_decisions(queries, strands, pvals, offsets, overlaps, thresh, evalue)
-    evals = ((pvals * np.float32(2 * n)) / np.float32(2)).astype(np.float32)
+    return pvals, offsets.astype(np.int64), overlaps.astype(np.int64)
 
-    ids = [m.id for m in tf.motifs]
+
+def _strand_id_ranks(ids: list[str]) -> np.ndarray:
+    """Rank of each entry's strand+ID string (``+id`` of every target, then ``-id``).
+
+    tomtom.c's last tie-breaker between entries is strcmp on that string.
+    """
+    n = len(ids)
     st_ids = ["+" + i for i in ids] + ["-" + i for i in ids]
-    # rank of the strand+ID string; tomtom.c's last tie-breaker is strcmp on it
     st_rank = np.empty(2 * n, dtype=np.int64)
     st_rank[sorted(range(2 * n), key=lambda k: st_ids[k].encode())] = np.arange(2 * n)
+    return st_rank
+
+
+def _report_rows(
+    qf: MemeFile,
+    tf: MemeFile,
+    queries: list[np.ndarray],
+    strands: list[np.ndarray],
+    pvals: np.ndarray,
+    offsets: np.ndarray,
+    overlaps: np.ndarray,
+    thresh: float,
+    evalue: bool,
+) -> list[str]:
+    """The ``tomtom.tsv`` rows: per query, its entries sorted as tomtom.c sorts them, cut at
+    the first one above the threshold, a target's second strand skipped."""
+    n = len(tf.motifs)
+    evals = ((pvals * np.float32(2 * n)) / np.float32(2)).astype(np.float32)
+    ids = [m.id for m in tf.motifs]
+    st_rank = _strand_id_ranks(ids)
     target_cons: dict[int, str] = {}
 
     rng = MemeRandom()  # one stream per run, as in the binary
@@ -383,4 +428,4 @@ def tomtom_lite(
                     "+" if k < n else "-",
                 )
             )
-    return format_tomtom_tsv(rows, comments), command
+    return rows
