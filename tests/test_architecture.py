@@ -36,7 +36,8 @@ MAX_FUNCTION_LINES = 80
 # (without a cycle).
 LAYERS: list[tuple[str, ...]] = [
     # 0 leaves: the version, errors, test fault hooks, atomic writers; the task and analysis
-    # records (functions named as strings); the run spec
+    # records (functions named as strings) and what they declare their sections with (the
+    # section schema, the name tables); the run spec
     (
         "toolkit",
         "toolkit.errors",
@@ -44,14 +45,15 @@ LAYERS: list[tuple[str, ...]] = [
         "toolkit.files",
         "toolkit.provenance",
         "toolkit.tasks",
+        "toolkit.config.schema",
+        "toolkit.config.names",
         "toolkit.config.spec",
     ),
     # 1 the run-folder contract (what a run spec's folder holds)
     ("toolkit.run_folder",),
-    # 2 everything a config is (no TensorFlow), the name tables it checks against, the eras
+    # 2 everything a config is (no TensorFlow), the eras
     (
         "toolkit.config",
-        "toolkit.config.names",
         "toolkit.config.sections",
         "toolkit.config.train",
         "toolkit.config.model",

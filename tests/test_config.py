@@ -79,3 +79,31 @@ def test_missing_and_malformed_files(tmp_path):
     bad.write_text("task: [unclosed")
     with pytest.raises(InputError, match="not valid YAML"):
         load_config(bad)
+
+
+def test_sections_are_declared_once_for_parser_checks_and_help(tmp_path, capsys):
+    """One table per section: the parser's keys and defaults, the checks' rules and
+    ``expact sections`` all read it."""
+    from toolkit.cli import main
+    from toolkit.config import parse_config
+    from toolkit.config.sections import SECTIONS
+    from toolkit.tasks import TASKS
+
+    assert main(["sections", "task4"]) == 0
+    out = capsys.readouterr().out
+    tables = {**SECTIONS, **TASKS["task4"].sections}
+    for name, section in tables.items():
+        for key, default in section.items():
+            assert f"{name}.{key}: default {default!r}" in out
+    data = tmp_path / "d.h5"
+    data.write_bytes(b"")
+    config = parse_config(
+        {
+            "task": "task4",
+            "models": ["basset"],
+            "activations": ["relu"],
+            "data": {"path": str(data)},
+        }
+    )
+    assert config.sections["filters"] == dict(SECTIONS["filters"])
+    assert config.extra == {name: dict(s) for name, s in TASKS["task4"].sections.items()}

@@ -56,6 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     _add_data(sub)
     _add_run(sub)
+    _add_sections(sub)
     _add_analyze(sub)
     _add_summarize(sub)
     _add_submit(sub)
@@ -140,6 +141,17 @@ def _add_run(sub) -> None:
         "YAML path) and its container image",
     )
     run.set_defaults(func=_cmd_run)
+
+
+def _add_sections(sub) -> None:
+    """``expact sections``."""
+    sections = sub.add_parser(
+        "sections", help="every config key: its default, what it accepts and what it does"
+    )
+    sections.add_argument(
+        "task", nargs="?", default=None, help="a task: its own sections after the shared ones"
+    )
+    sections.set_defaults(func=_cmd_sections)
 
 
 def _add_analyze(sub) -> None:
@@ -445,6 +457,16 @@ def _run_on_ranks(config, results: Path) -> int:
             f"{config.name}: {len(outcome['done'])} run(s) done now, "
             f"{len(outcome['skipped'])} already done, on {outcome['size']} rank(s)"
         )
+    return 0
+
+
+def _cmd_sections(args: argparse.Namespace) -> int:
+    from toolkit.config.sections import describe_config
+    from toolkit.tasks import TASKS
+
+    if args.task is not None and args.task not in TASKS:
+        raise InputError(None, "task", f"expected one of {sorted(TASKS)}, got {args.task!r}")
+    print(describe_config(args.task), end="")
     return 0
 
 

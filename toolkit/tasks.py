@@ -2,14 +2,16 @@
 
 A :class:`Task` says everything the rest of the toolkit needs to know about one task: the
 step that runs one spec, the generator of its data set (or where users get it), the task
-number of the validating loader, the config sections only it takes (with their defaults),
-the checks of those sections and of its data file, and its early-stopping monitor. The
-config parser, the input checks, the sweep and the array jobs all read :data:`TASKS`.
+number of the validating loader, the config sections only it takes (each key with its
+default, rule and help), the check of its data file, its early-stopping monitor and the
+report tables its runs make. The config parser, the input checks, the sweep, the array jobs
+and the report all read :data:`TASKS`.
 
 Functions are named as ``"package.module:function"`` strings, resolved only when called, so
-this module imports nothing (no TensorFlow, nothing of the toolkit): it is a leaf that every
-layer may read. Adding a task is its step module plus one :func:`register` call below (see
-docs/architecture.md, "Adding a task").
+this module imports only the leaves that declare a config section
+(:mod:`toolkit.config.schema`, :mod:`toolkit.config.names`; no TensorFlow): it is a leaf
+that every layer may read. Adding a task is its step module plus one :func:`register` call
+below (see docs/architecture.md, "Adding a task").
 
 An :class:`Analysis` is the same for a re-analysis of finished runs (``expact analyze``):
 its step, the parameter it varies with its value type and range, the tasks it applies to and
@@ -21,7 +23,31 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+
+from toolkit.config.names import ATTRIBUTION_METHODS, ATTRIBUTION_TARGETS, IG_VARIANTS
+from toolkit.config.schema import (
+    Boolean,
+    DnaSequence,
+    Indices,
+    IndicesBelow,
+    Integer,
+    Key,
+    NameList,
+    Number,
+    OneOf,
+    Ordered,
+    Section,
+)
+
+#: The report's tables of a sweep's runs, ``{task}_{name}.tsv`` (:mod:`toolkit.report.tables`,
+#: ``expact summarize``): test AUROC/AUPR; first-layer filters matching JASPAR (and the
+#: ground truth); the TFs those filters match (real data); attribution AUROC/AUPR per method.
+REPORT_TABLES = (
+    "classification_performance",
+    "filter_results",
+    "filter_tfs",
+    "attribution_results",
+)
 
 
 def resolve(target: str) -> Callable:
@@ -49,12 +75,11 @@ class Task:
         bring the data set (:attr:`data_source` says where they get it).
     data_source : str or None
         Where users get the data set of a task without a generator.
-    sections : dict
-        Config sections only this task takes, with their defaults; a spec carries them in
-        ``RunSpec.extra`` (tasks without any keep ``extra`` empty, and their spec hashes).
-    config_check : str or None
-        A check of those sections beyond their value types: ``fn(extra, source)``, raises
-        InputError (called by the config parser, before any compute).
+    sections : dict of Section
+        Config sections only this task takes: per key its default, rule and help
+        (:class:`toolkit.config.schema.Section`; a plain dict of defaults is a section whose
+        values take their defaults' types). A spec carries them in ``RunSpec.extra`` (tasks
+        without any keep ``extra`` empty, and their spec hashes).
     data_check : str or None
         A check of the data file's layout from metadata, instead of loading it:
         ``fn(path)``, raises InputError.
@@ -63,6 +88,11 @@ class Task:
         None keeps TrainConfig's default, ``val_aupr`` (Task 1).
     ground_truth : bool
         Its step scores filter matches against the ground-truth TF lists (Tasks 1, 2).
+    report_tables : tuple of str
+        The tables of :data:`REPORT_TABLES` its runs make in the report and in ``expact
+        summarize`` (each where the runs hold its numbers).
+    training_history : bool
+        The report draws its runs' ``history.json`` (the training-history figure).
     """
 
     name: str
@@ -70,11 +100,19 @@ class Task:
     loader: int | str | None
     generator: str | None = None
     data_source: str | None = None
-    sections: dict[str, dict[str, Any]] = field(default_factory=dict)
-    config_check: str | None = None
+    sections: dict[str, Section] = field(default_factory=dict)
     data_check: str | None = None
     monitor: str | None = None
     ground_truth: bool = False
+    report_tables: tuple[str, ...] = ("classification_performance",)
+    training_history: bool = True
+
+    def __post_init__(self) -> None:
+        sections = {
+            k: v if isinstance(v, Section) else Section(v) for k, v in self.sections.items()
+        }
+        object.__setattr__(self, "sections", sections)
+        _check_report_tables(self)
 
     def run_step(self) -> Callable:
         return resolve(self.step)
@@ -100,11 +138,14 @@ class Analysis:
         Inclusive bounds of numeric values.
     choices : tuple or None
         The allowed string values.
-    params : dict
-        Its own options, with their defaults (``params`` of the analysis config).
+    params : Section
+        Its own options (``params`` of the analysis config): per key its default, rule and
+        help (a plain dict of defaults: no rule).
     sets : str or None
         ``"section.key"`` of the run spec the value replaces (e.g. ``filters.threshold``);
         None when the step reads the value from ``extra["analysis"]`` only.
+    report_tables : tuple of str
+        As :attr:`Task.report_tables`, for the runs of the analysis.
     """
 
     name: str
@@ -114,11 +155,23 @@ class Analysis:
     tasks: tuple[str, ...]
     range: tuple | None = None
     choices: tuple | None = None
-    params: dict[str, Any] = field(default_factory=dict)
+    params: Section = field(default_factory=Section)
     sets: str | None = None
+    report_tables: tuple[str, ...] = ("classification_performance",)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.params, Section):
+            object.__setattr__(self, "params", Section(self.params))
+        _check_report_tables(self)
 
     def run_step(self) -> Callable:
         return resolve(self.step)
+
+
+def _check_report_tables(entry: Task | Analysis) -> None:
+    unknown = sorted(set(entry.report_tables) - set(REPORT_TABLES))
+    if unknown:
+        raise ValueError(f"{entry.name}: no report table {unknown}; tables: {REPORT_TABLES}")
 
 
 TASKS: dict[str, Task] = {}
@@ -142,32 +195,58 @@ def run_step(name: str) -> Callable:
 
 # --- the sections of more than one task ----------------------------------------------------
 
-_ATTRIBUTION = {  # spec §6; checked by toolkit.config.sections:check_attribution
-    "methods": ["saliency", "mutagenesis", "integrated_gradients", "deepshap"],
-    "n_sequences": 500,  # the first N positive test sequences, in test order
-    "class_index": 0,
-    "target": "prob",  # prob: the sigmoid output, as the paper | logit
-    "ig_references": 10,  # shuffled references of integrated gradients
-    "ig_steps": 20,  # path points per reference
-    "ig_variant": "paper",  # paper: mean path gradient | standard: (x - x') x mean gradient
-    "shap_references": 10,  # shuffled copies of each sequence as its DeepSHAP background
-    "info_threshold": 0.01,  # bits: ground-truth positions of the scoring mask
-    "save_maps": True,  # attribution_maps.npz: (N, L, 4) float32 per method
-    "logo_sequences": 3,  # sequences drawn as attribution logos (0: none)
-}
+_ATTRIBUTION = Section(  # spec §6
+    {
+        "methods": Key(
+            ["saliency", "mutagenesis", "integrated_gradients", "deepshap"],
+            NameList(ATTRIBUTION_METHODS, "method"),
+        ),
+        "n_sequences": Key(500, Integer(1), "the first N positive test sequences, in test order"),
+        "class_index": Key(0, Integer(0), "the output explained"),
+        "target": Key(
+            "prob",
+            OneOf(ATTRIBUTION_TARGETS, "expected one of {choices}, got {value!r}"),
+            "prob: the sigmoid output, as the paper | logit",
+        ),
+        "ig_references": Key(10, Integer(1), "shuffled references of integrated gradients"),
+        "ig_steps": Key(20, Integer(1), "path points per reference"),
+        "ig_variant": Key(
+            "paper",
+            OneOf(IG_VARIANTS, "expected one of {choices}, got {value!r}"),
+            "paper: mean path gradient | standard: (x - x') x mean gradient",
+        ),
+        "shap_references": Key(
+            10, Integer(1), "shuffled copies of each sequence as its DeepSHAP background"
+        ),
+        "info_threshold": Key(
+            0.01,
+            Number(0.0, message="expected a number of bits >= 0"),
+            "bits: ground-truth positions of the scoring mask",
+        ),
+        "save_maps": Key(True, Boolean(), "attribution_maps.npz: (N, L, 4) float32 per method"),
+        "logo_sequences": Key(3, Integer(0), "sequences drawn as attribution logos (0: none)"),
+    }
+)
 _CHIP_SECTIONS = {  # Tasks 5 and 6 (spec §7): RC augmentation, saliency on test positives
-    "augment": {"reverse_complement": True},
-    "saliency": {
-        "n_sequences": 500,  # the first N positive test sequences, in test order
-        "class_index": 0,
-        "batch_size": 256,
-        "plot_indices": [],  # indices into those N sequences (the paper's hand-picked ones)
-        "plot_start": 50,  # plotted positions [plot_start, plot_end)
-        "plot_end": 350,
-    },
+    "augment": Section(
+        {"reverse_complement": Key(True, Boolean(), "train on both strands (spec §7)")}
+    ),
+    "saliency": Section(
+        {
+            "n_sequences": Key(500, Integer(1), "the first N positive test sequences, in order"),
+            "class_index": Key(0, Integer(0), "the output explained"),
+            "batch_size": Key(256, Integer(1)),
+            "plot_indices": Key(
+                [], help="indices into those N sequences (the paper's hand-picked ones)"
+            ),
+            "plot_start": Key(50, Integer(0), "plotted positions [plot_start, plot_end)"),
+            "plot_end": Key(350, Integer(1)),
+        },
+        checks=[Ordered("plot_start", "plot_end"), IndicesBelow("plot_indices", "n_sequences")],
+    ),
 }
 _PAPER_REPO = "from the paper's repository p-koo/exponential_activations, folder data/"
-_CHECK_ATTRIBUTION = "toolkit.config.sections:check_attribution"
+_REAL_DATA_TABLES = ("classification_performance", "filter_results", "filter_tfs")
 
 # --- the tasks -----------------------------------------------------------------------------
 
@@ -178,6 +257,7 @@ register(
         loader=1,
         generator="toolkit.data.task1:task1",
         ground_truth=True,
+        report_tables=("classification_performance", "filter_results"),
     )
 )
 register(
@@ -188,6 +268,7 @@ register(
         data_source="the truncated DeepSEA set: `expact data task2 --deepsea DIR --out FILE` "
         "builds it from deepsea_train_bundle.v0.9.tar.gz",
         ground_truth=True,
+        report_tables=("classification_performance", "filter_results"),
     )
 )
 register(
@@ -197,8 +278,8 @@ register(
         loader=3,
         generator="toolkit.data.task3:task3",
         sections={"attribution": _ATTRIBUTION},
-        config_check=_CHECK_ATTRIBUTION,
         monitor="val_auroc",
+        report_tables=("classification_performance", "attribution_results"),
     )
 )
 register(
@@ -209,33 +290,74 @@ register(
         data_source="er.h5, the Basset data set (about 10 GB; Kelley et al. 2016, the paper's "
         "Task 4 input), or a file of its layout",
         sections={
-            "distributed": {  # Horovod data parallelism (toolkit.training.distributed.DistConfig)
-                "processes": 2,  # tasks of the Slurm job `expact submit` asks for
-                # per_rank: train.batch_size per rank (global batch = batch_size x ranks);
-                # global: train.batch_size is the global batch, split evenly over the ranks
-                "batch": "per_rank",
-                "scale_lr": True,  # learning rate x ranks (per_rank batches only)
-                "warmup_epochs": 1.0,  # linear warm-up from the unscaled rate
-                "reverse_complement": "both",  # both (as the paper) | random | none
-                "chunk_rows": 2048,  # streaming loader: rows per HDF5 read
-                "buffer_chunks": 4,  # ... and chunks shuffled together
-                "steps_per_epoch": 0,  # 0: a full pass per epoch; > 0: cap (quick runs)
-                "max_eval_sequences": 0,  # 0: all; > 0: evaluate on the first ones (quick runs)
-            },
-            "analysis": {  # after training, on rank 0 (spec §7, task4_step2/step3)
-                "filters": True,  # 300 first-layer filters -> PPMs (whole test split) -> Tomtom
-                "filter_sequences": 0,  # 0: the whole test split; > 0: its first ones
-                "saliency_class": 4,  # saliency x input on test sequences positive only for it
-                "saliency_sequences": 100,  # ... the first ones without N
-                "plot_indices": [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
-                "plot_start": 150,
-                "plot_end": 450,
-                "example_sequence": "",  # a 600-nt sequence (e.g. Basset Fig. 4, chr9 region)
-                "example_class": 113,  # ... explained for this class (H1-hESC)
-            },
+            "distributed": Section(  # Horovod data parallelism (toolkit.training.distributed)
+                {
+                    "processes": Key(
+                        2, Integer(1), "tasks of the Slurm job `expact submit` asks for"
+                    ),
+                    "batch": Key(
+                        "per_rank",
+                        OneOf(("per_rank", "global"), "expected per_rank or global, got {value!r}"),
+                        "per_rank: train.batch_size per rank (global batch = batch_size x "
+                        "ranks); global: train.batch_size is the global batch, split evenly "
+                        "over the ranks",
+                    ),
+                    "scale_lr": Key(
+                        True, Boolean(), "learning rate x ranks (per_rank batches only)"
+                    ),
+                    "warmup_epochs": Key(1.0, Number(0.0), "linear warm-up from the unscaled rate"),
+                    "reverse_complement": Key(
+                        "both",
+                        OneOf(
+                            ("both", "random", "none"),
+                            "expected both, random or none, got {value!r}",
+                        ),
+                        "both (as the paper) | random | none",
+                    ),
+                    "chunk_rows": Key(2048, Integer(1), "streaming loader: rows per HDF5 read"),
+                    "buffer_chunks": Key(4, Integer(1), "... and chunks shuffled together"),
+                    "steps_per_epoch": Key(
+                        0, Integer(0), "0: a full pass per epoch; > 0: cap (quick runs)"
+                    ),
+                    "max_eval_sequences": Key(
+                        0, Integer(0), "0: all; > 0: evaluate on the first ones (quick runs)"
+                    ),
+                },
+                checks=["toolkit.config.sections:global_batch_keeps_rate"],
+            ),
+            "analysis": Section(  # after training, on rank 0 (spec §7, task4_step2/step3)
+                {
+                    "filters": Key(
+                        True,
+                        Boolean(),
+                        "300 first-layer filters -> PPMs (whole test split) -> Tomtom",
+                    ),
+                    "filter_sequences": Key(
+                        0, Integer(0), "0: the whole test split; > 0: its first ones"
+                    ),
+                    "saliency_class": Key(
+                        4, Integer(0), "saliency x input on test sequences positive only for it"
+                    ),
+                    "saliency_sequences": Key(100, Integer(1), "... the first ones without N"),
+                    # plotted: those of the indices among the sequences found (fewer than
+                    # saliency_sequences may qualify), so only their type and sign are checked
+                    "plot_indices": Key(list(range(10)), Indices()),
+                    "plot_start": Key(150, Integer(0), "plotted positions [plot_start, plot_end)"),
+                    "plot_end": Key(450, Integer(1)),
+                    "example_sequence": Key(
+                        "",
+                        DnaSequence(),
+                        "a 600-nt sequence (e.g. Basset Fig. 4, chr9 region)",
+                    ),
+                    "example_class": Key(113, Integer(0), "... explained for this class (H1-hESC)"),
+                },
+                checks=[Ordered("plot_start", "plot_end")],
+            ),
         },
         data_check="toolkit.data.basset:check_layout",
         monitor="val_auroc",
+        report_tables=_REAL_DATA_TABLES,
+        training_history=False,
     )
 )
 register(
@@ -246,6 +368,7 @@ register(
         data_source=f"ZBED2_400_h3k27ac.h5 {_PAPER_REPO}",
         sections=_CHIP_SECTIONS,
         monitor="val_auroc",
+        report_tables=_REAL_DATA_TABLES,
     )
 )
 register(
@@ -256,6 +379,7 @@ register(
         data_source=f"IRF1_400_h3k27ac.h5 {_PAPER_REPO}",
         sections=_CHIP_SECTIONS,
         monitor="val_auroc",
+        report_tables=_REAL_DATA_TABLES,
     )
 )
 register(
@@ -265,17 +389,20 @@ register(
         loader="sequences",
         generator="toolkit.data.sequences:sequences",  # a FASTA + label table import
         sections={
-            "motifs": {  # the Tomtom target when tomtom.target is null: a JASPAR set (pyjaspar)
-                "release": "JASPAR2024",
-                "collection": "CORE",
-                "tax_group": "vertebrates",
-            },
+            "motifs": Section(  # the Tomtom target when tomtom.target is null: a JASPAR set
+                {
+                    "release": Key("JASPAR2024", help="a pyjaspar release"),
+                    "collection": Key("CORE", help="its collection"),
+                    "tax_group": Key("vertebrates", help="its taxonomic group"),
+                }
+            ),
             # as Task 3's; scored only where the data have ground truth; n_sequences: the first
             # N test sequences with label class_index == 1
-            "attribution": _ATTRIBUTION | {"n_sequences": 200},
+            "attribution": _ATTRIBUTION.with_defaults(n_sequences=200),
         },
-        config_check=_CHECK_ATTRIBUTION,
         monitor="val_auroc",
+        report_tables=(*_REAL_DATA_TABLES, "attribution_results"),
+        training_history=False,
     )
 )
 
@@ -290,6 +417,7 @@ register(
         range=(0.0, 1.0),
         tasks=("task1", "task2"),
         sets="filters.threshold",
+        report_tables=("classification_performance", "filter_results"),
     )
 )
 register(
@@ -300,7 +428,16 @@ register(
         kind=int,
         range=(1, 10_000),
         tasks=("task3",),
-        params={"methods": ["deepshap", "integrated_gradients"], "n_sequences": 500},
+        params=Section(
+            {
+                "methods": Key(
+                    ["deepshap", "integrated_gradients"],
+                    NameList(("deepshap", "integrated_gradients"), "method"),
+                ),
+                "n_sequences": Key(500, Integer(1), "the first N positive test sequences"),
+            }
+        ),
+        report_tables=("classification_performance", "attribution_results"),
     )
 )
 register(
@@ -311,7 +448,16 @@ register(
         kind=str,
         choices=("cnn", "ppm", "pwm"),
         tasks=("task1",),
-        params={"buffer": 10, "info_threshold": 0.01},
+        params=Section(
+            {
+                "buffer": Key(10, Integer(0), "nt by which motif positions are dilated"),
+                "info_threshold": Key(
+                    0.01,
+                    Number(0.0, message="expected bits >= 0, got {value!r}"),
+                    "bits: ground-truth positions of a motif",
+                ),
+            }
+        ),
     )
 )
 register(
@@ -322,6 +468,6 @@ register(
         kind=str,
         choices=("trained", "untrained"),
         tasks=("task1", "task2", "task3"),
-        params={"n_sequences": 100},
+        params=Section({"n_sequences": Key(100, Integer(1), "test sequences drawn")}),
     )
 )

@@ -23,7 +23,9 @@ import numbers
 from pathlib import Path
 from typing import Any
 
-from toolkit.config import RunSpec, read_yaml
+from toolkit.config.parse import read_yaml
+from toolkit.config.sections import SPEC_SECTIONS
+from toolkit.config.spec import RunSpec
 from toolkit.errors import InputError
 from toolkit.run_folder import SweepManifest
 from toolkit.tasks import ANALYSES, Analysis
@@ -62,13 +64,12 @@ def load_analysis(path: str | Path) -> dict:
         if not isinstance(value, list) or not value:
             raise InputError(source, f"runs.{key}", f"expected a non-empty list, got {value!r}")
     runs = _canonical_runs(runs, source)
-    params = copy.deepcopy(info.params) | (raw.get("params") or {})
-    bad = sorted(set(params) - set(info.params))
-    if bad:
-        raise InputError(
-            source, f"params.{bad[0]}", f"unknown option; {kind} takes {list(info.params)}"
-        )
-    _check_params(kind, params, source)
+    given = raw.get("params") or {}
+    info.params.reject_unknown(
+        given, "params", source, f"unknown option; {kind} takes {list(info.params)}"
+    )
+    params = copy.deepcopy(dict(info.params)) | given
+    info.params.check(params, "params", source)
     name = str(raw.get("name") or path.stem)
     if "/" in name or name in (".", ".."):
         raise InputError(source, "name", f"expected a folder name (no '/'), got {name!r}")
@@ -127,10 +128,7 @@ def analysis_specs(analysis: dict, results_dir: str | Path) -> list[RunSpec]:
     for source in picked:
         for value in analysis["values"]:
             label = f"{info.parameter}-{_label(value)}"
-            sections = {
-                k: copy.deepcopy(getattr(source, k))
-                for k in ("data", "train", "filters", "tomtom", "match")
-            }
+            sections = {k: copy.deepcopy(getattr(source, k)) for k in SPEC_SECTIONS}
             if info.sets:  # the analysed parameter is a spec's own (e.g. filters.threshold)
                 section, key = info.sets.split(".")
                 sections[section][key] = value
@@ -204,29 +202,6 @@ def _value(value: Any, info: Analysis, source: str):
             f"{'(' if kind is float else '['}{low}, {high}], got {value!r}",
         )
     return kind(value)
-
-
-def _check_params(kind: str, params: dict, source: str) -> None:
-    if kind == "attribution_references":
-        methods = params["methods"]
-        allowed = ("deepshap", "integrated_gradients")
-        if not isinstance(methods, list) or not methods or set(methods) - set(allowed):
-            raise InputError(source, "params.methods", f"expected a list of {list(allowed)}")
-    if kind == "localisation":
-        buffer, threshold = params["buffer"], params["info_threshold"]
-        if isinstance(buffer, bool) or not isinstance(buffer, int) or buffer < 0:
-            raise InputError(source, "params.buffer", f"expected an integer >= 0, got {buffer!r}")
-        if isinstance(threshold, bool) or not isinstance(threshold, int | float) or threshold < 0:
-            raise InputError(
-                source, "params.info_threshold", f"expected bits >= 0, got {threshold!r}"
-            )
-    for key in ("n_sequences",):
-        if key in params:
-            value = params[key]
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise InputError(
-                    source, f"params.{key}", f"expected a positive integer, got {value!r}"
-                )
 
 
 def _label(value) -> str:

@@ -7,25 +7,8 @@ the same hashes, as one that leaves it out. Initializers are compared with the m
 they were before ``kernel_initializer`` existed (everything glorot_uniform), so the specs of
 those models keep their hashes and every run whose kernels changed gets a new one.
 
-Keys (defaults = the published models, spec §2.3):
-
-- ``kernel_initializer``: every conv and hidden dense kernel of the zoo's conv/dense blocks
-  (the first conv too, unless ``first_layer_initializer`` says otherwise). Default
-  ``he_normal``: the original's ``tfomics/layers.py`` until 2020-08-07, i.e. the code that made
-  the published Task 1-6 figures; the §8 controls ran later with Keras' default,
-  ``glorot_uniform`` (their configs say so). ResidualBind's residual-block convs are
-  he_normal in both eras and do not follow this key.
-- ``first_layer_initializer``: a Keras initializer name (``he_normal``, ``lecun_uniform``...)
-  or ``random_normal:<sigma>`` (the §8 init sweep); null is the model's own first conv:
-  ``kernel_initializer``, except the log models (cnn-deep-log, cnn-dist-log), whose first
-  conv was a plain Keras ``Conv1D`` (glorot_uniform) in every era.
-- ``output_initializer``: the output Dense's kernel; null is the model's own (glorot_uniform;
-  cnn-dist-log glorot_normal).
-- ``first_layer_batchnorm``: false removes the first conv's BatchNorm (the §8 no-BN control).
-- ``first_layer_l2``: ``default`` (the model's own: 1e-6, or for the log models 0.1),
-  ``none``, ``paper`` (1e-6 * sum(w^2), Keras ``l2(1e-6)``), ``log`` (0.1 * sum(w^2), the log
-  experiments' penalty) or a number >= 0.
-- ``first_layer_filters``: the number of first-layer filters; null keeps the model's.
+Its keys, defaults, rules and help are :data:`MODEL` (defaults = the published models, spec
+§2.3; ``expact sections`` prints them).
 """
 
 from __future__ import annotations
@@ -34,23 +17,91 @@ import math
 import numbers
 from typing import Any
 
+from toolkit.config.schema import Boolean, Custom, Integer, Key, Optional, Section
 from toolkit.errors import InputError
 
 #: The published models' conv and hidden dense kernels (spec §2.3).
 PUBLISHED_KERNEL_INITIALIZER = "he_normal"
 #: Keras' default, what every kernel was before the ``kernel_initializer`` key (hash baseline).
 KERAS_DEFAULT_INITIALIZER = "glorot_uniform"
-
-DEFAULTS: dict[str, Any] = {
-    "kernel_initializer": PUBLISHED_KERNEL_INITIALIZER,
-    "first_layer_initializer": None,
-    "output_initializer": None,
-    "first_layer_batchnorm": True,
-    "first_layer_l2": "default",
-    "first_layer_filters": None,
-}
 #: Named first-layer L2 strengths (Keras ``l2(s)`` adds s * sum(w^2) to the loss).
 L2_NAMES: dict[str, float | None] = {"default": None, "none": 0.0, "paper": 1e-6, "log": 0.1}
+
+
+def _initializer_name(value: Any, field: str, source: Any) -> None:
+    """A Keras initializer name or ``random_normal:<sigma>``; null is the default."""
+    from toolkit.config.names import canonical_initializer
+
+    if value is None:
+        return
+    if not isinstance(value, str):
+        raise InputError(source, field, f"expected an initializer name, got {value!r}")
+    try:
+        canonical_initializer(value)
+    except InputError as exc:
+        raise InputError(source, field, exc.problem) from None
+
+
+def _l2(value: Any, field: str, source: Any) -> None:
+    """A name of :data:`L2_NAMES` or a number >= 0."""
+    if isinstance(value, str):
+        if value not in L2_NAMES:
+            raise InputError(
+                source,
+                field,
+                f"expected one of {list(L2_NAMES)} or a number >= 0, got {value!r}",
+            )
+    elif (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not (math.isfinite(value) and value >= 0)
+    ):
+        raise InputError(source, field, f"expected a name or a number >= 0, got {value!r}")
+
+
+_INITIALIZER = Custom(_initializer_name, "a Keras initializer name or random_normal:<sigma>")
+
+MODEL = Section(
+    {
+        "kernel_initializer": Key(
+            PUBLISHED_KERNEL_INITIALIZER,
+            _INITIALIZER,
+            "every conv and hidden dense kernel of the zoo's conv/dense blocks (the first conv "
+            "too, unless first_layer_initializer says otherwise); null: the default. he_normal "
+            "is the original's tfomics/layers.py until 2020-08-07, the code that made the "
+            "published Task 1-6 figures; the §8 controls ran later with Keras' default, "
+            "glorot_uniform (their configs say so). ResidualBind's residual-block convs are "
+            "he_normal in both eras and do not follow this key",
+        ),
+        "first_layer_initializer": Key(
+            None,
+            Optional(_INITIALIZER),
+            "the first conv's kernels (random_normal:<sigma>: the §8 init sweep); null is the "
+            "model's own first conv: kernel_initializer, except the log models (cnn-deep-log, "
+            "cnn-dist-log), whose first conv was a plain Keras Conv1D (glorot_uniform) in "
+            "every era",
+        ),
+        "output_initializer": Key(
+            None,
+            Optional(_INITIALIZER),
+            "the output Dense's kernel; null is the model's own (glorot_uniform; cnn-dist-log "
+            "glorot_normal)",
+        ),
+        "first_layer_batchnorm": Key(
+            True, Boolean(), "false removes the first conv's BatchNorm (the §8 no-BN control)"
+        ),
+        "first_layer_l2": Key(
+            "default",
+            Custom(_l2, f"one of {', '.join(L2_NAMES)} or a number >= 0"),
+            "default (the model's own: 1e-6, or for the log models 0.1), none, paper "
+            "(1e-6 * sum(w^2), Keras l2(1e-6)), log (0.1 * sum(w^2), the log experiments' "
+            "penalty) or a number >= 0",
+        ),
+        "first_layer_filters": Key(
+            None, Optional(Integer(1)), "the number of first-layer filters; null keeps the model's"
+        ),
+    }
+)
 
 
 def model_options(section: dict | None, source: str = "config") -> dict[str, Any]:
@@ -78,15 +129,13 @@ def model_options(section: dict | None, source: str = "config") -> dict[str, Any
     section = section or {}
     if not isinstance(section, dict):
         raise InputError(source, "model", f"expected a mapping, got {type(section).__name__}")
-    unknown = sorted(set(section) - set(DEFAULTS), key=str)
-    if unknown:
-        raise InputError(
-            source, f"model.{unknown[0]}", f"unknown key; valid keys: {list(DEFAULTS)}"
-        )
+    MODEL.reject_unknown(section, "model", source, f"unknown key; valid keys: {list(MODEL)}")
+    values = dict(MODEL) | section
+    MODEL.check(values, "model", source)
     out: dict[str, Any] = {}
-    kernel = _initializer(section, "kernel_initializer", source)
-    first = _initializer(section, "first_layer_initializer", source)
-    output = _initializer(section, "output_initializer", source)
+    kernel = _initializer(values, "kernel_initializer")
+    first = _initializer(values, "first_layer_initializer")
+    output = _initializer(values, "output_initializer")
     if kernel != KERAS_DEFAULT_INITIALIZER:
         out["kernel_initializer"] = kernel
     # glorot_uniform everywhere was the only model before `kernel_initializer`: spelled out
@@ -95,57 +144,25 @@ def model_options(section: dict | None, source: str = "config") -> dict[str, Any
         out["first_layer_initializer"] = first
     if output is not None:
         out["output_initializer"] = output
-    bn = section.get("first_layer_batchnorm", True)
-    if not isinstance(bn, bool):
-        raise InputError(
-            source, "model.first_layer_batchnorm", f"expected true or false, got {bn!r}"
-        )
-    if not bn:
+    if not values["first_layer_batchnorm"]:
         out["first_layer_batchnorm"] = False
-    l2 = section.get("first_layer_l2", "default")
-    if isinstance(l2, str):
-        if l2 not in L2_NAMES:
-            raise InputError(
-                source,
-                "model.first_layer_l2",
-                f"expected one of {list(L2_NAMES)} or a number >= 0, got {l2!r}",
-            )
-        l2 = L2_NAMES[l2]
-    elif (
-        isinstance(l2, bool)
-        or not isinstance(l2, numbers.Real)
-        or not (math.isfinite(l2) and l2 >= 0)
-    ):
-        raise InputError(
-            source, "model.first_layer_l2", f"expected a name or a number >= 0, got {l2!r}"
-        )
+    l2 = values["first_layer_l2"]
+    l2 = L2_NAMES[l2] if isinstance(l2, str) else l2
     if l2 is not None:
         out["first_layer_l2"] = float(l2)
-    filters = section.get("first_layer_filters")
-    if filters is not None:
-        if isinstance(filters, bool) or not isinstance(filters, numbers.Integral) or filters < 1:
-            raise InputError(
-                source, "model.first_layer_filters", f"expected a positive integer, got {filters!r}"
-            )
-        out["first_layer_filters"] = int(filters)
+    if values["first_layer_filters"] is not None:
+        out["first_layer_filters"] = int(values["first_layer_filters"])
     return out
 
 
-def _initializer(section: dict, key: str, source: str) -> str | None:
-    """The canonical spelling of ``section[key]`` (the default when absent); None stays None."""
+def _initializer(values: dict, key: str) -> str | None:
+    """The canonical spelling of ``values[key]`` (checked already); null is the default."""
     from toolkit.config.names import canonical_initializer
 
-    value = section.get(key)
+    value = values[key]
     if value is None:  # left out or null: the default
-        value = DEFAULTS[key]
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise InputError(source, f"model.{key}", f"expected an initializer name, got {value!r}")
-    try:
-        return canonical_initializer(value)
-    except InputError as exc:
-        raise InputError(source, f"model.{key}", exc.problem) from None
+        value = MODEL[key]
+    return None if value is None else canonical_initializer(value)
 
 
 def build_kwargs(options: dict[str, Any]) -> dict[str, Any]:

@@ -25,6 +25,7 @@ __all__ = [
     "PAPER_ACTIVATIONS",
     "PARAMETRIC_ACTIVATIONS",
     "RESIZE",
+    "SEQUENCE_SPLIT",
     "TASK3_ACTIVATIONS",
     "TOMTOM_BACKENDS",
     "TOMTOM_DISTANCES",
@@ -324,6 +325,8 @@ LITE_DISTANCES: tuple[str, ...] = ("ed",)
 
 # how the sequences task fits FASTA records of other lengths (data.generate.resize)
 RESIZE: tuple[str, ...] = ("error", "center_crop", "pad", "crop_or_pad")
+# its default split (data.generate.split): fractions of a seeded permutation of the records
+SEQUENCE_SPLIT: dict[str, float | int] = {"valid": 0.1, "test": 0.2, "seed": 0}
 
 # attribution methods of spec §6 in the paper's order (toolkit.attribution.METHODS), what they
 # explain (the sigmoid output, as the paper, or the logit), integrated gradients' variants

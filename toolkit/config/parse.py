@@ -15,39 +15,17 @@ from typing import Any
 
 import yaml
 
+from toolkit.config.sections import (
+    DEFAULTS,
+    SECTIONS,
+    SPEC_SECTIONS,
+    TOP_LEVEL,
+    check_sections,
+)
 from toolkit.config.spec import RunSpec
 from toolkit.errors import InputError
 from toolkit.run_folder import SweepManifest
-from toolkit.tasks import TASKS, resolve
-
-# every section a config may hold, with its defaults (the paper's settings, spec §4-§5)
-DEFAULTS: dict[str, dict[str, Any]] = {
-    "data": {
-        "path": None,  # an existing HDF5 data set; None: generate into <results>/data/<task>.h5
-        "generate": {},  # parameters of the task's generator (toolkit.tasks: Task.generator)
-    },
-    "train": {},  # toolkit.training.TrainConfig fields
-    "filters": {
-        "threshold": 0.5,  # fraction of the global max activation (spec §5.1)
-        "window": 20,
-        "clip_threshold": 0.5,  # bits
-        "clip_pad": 3,
-        "reproduce_clip_index0_bug": False,
-        "logos": True,
-    },
-    "tomtom": {
-        "backend": "lite",  # lite (memelite, built in) | meme (the MEME Suite binary)
-        "target": None,  # JASPAR MEME file; None: JASPAR 2016 CORE vertebrates from pyjaspar
-        "thresh": 0.1,  # E-value threshold, as `tomtom -evalue -thresh 0.1`
-        "dist": "ed",
-        "min_overlap": 1,
-    },
-    "match": {
-        "ground_truth": None,  # JSON of TF -> JASPAR IDs; None: the paper's lists
-        "reproduce_index0_bug": False,
-    },
-}
-TOP_LEVEL = {"task", "name", "models", "activations", "trials", "seed", "model", "vary", *DEFAULTS}
+from toolkit.tasks import TASKS
 
 
 @dataclass
@@ -234,7 +212,6 @@ def _parse_one(raw: dict, source: str, default_name: str) -> SweepConfig:
     """One config without ``vary`` (see :func:`parse_config`)."""
     # names and checks from TF-free modules: a config validates in well under a second
     from toolkit.config.model import model_options
-    from toolkit.config.sections import check_sections
     from toolkit.config.train import TrainConfig  # not toolkit.training: no scikit-learn
 
     task = _task(raw, source)
@@ -242,14 +219,12 @@ def _parse_one(raw: dict, source: str, default_name: str) -> SweepConfig:
     trials, seed = _grid_ints(raw, source)
     sweep_name = _sweep_name(raw, source)
     sections = _shared_sections(raw, source)
-    extra = _task_sections(raw, task, TASKS[task].sections, source)
-    if TASKS[task].config_check:
-        resolve(TASKS[task].config_check)(extra, source)
+    extra = _task_sections(raw, task, source)
     if TASKS[task].monitor and "monitor" not in sections["train"]:
         sections["train"]["monitor"] = TASKS[task].monitor
     TrainConfig.from_dict(sections["train"], source)
     check_sections(task, sections, extra, source)
-    _check_files(task, sections, source)
+    _require_data(task, sections, source)
     return SweepConfig(
         model_options=model_options(raw.get("model"), source),
         task=task,
@@ -325,22 +300,24 @@ def _sweep_name(raw: dict, source: str) -> str | None:
 def _shared_sections(raw: dict, source: str) -> dict[str, dict]:
     """The sections every task takes, defaults merged; fixed-key sections reject typos."""
     sections = {}
-    for name, defaults in DEFAULTS.items():
-        given = raw.get(name) or {}
-        if not isinstance(given, dict):
-            raise InputError(source, name, f"expected a mapping, got {type(given).__name__}")
-        if defaults:  # sections with fixed keys reject typos
-            bad = sorted(set(given) - set(defaults))
-            if bad:
-                raise InputError(
-                    source, f"{name}.{bad[0]}", f"unknown key; valid keys: {sorted(defaults)}"
-                )
-        sections[name] = _merge(copy.deepcopy(defaults), given)
+    for name in SPEC_SECTIONS:
+        given = _mapping(raw, name, source)
+        if name in SECTIONS:  # train: TrainConfig rejects its own unknown keys
+            SECTIONS[name].reject_unknown(given, name, source)
+        sections[name] = _merge(copy.deepcopy(DEFAULTS[name]), given)
     return sections
 
 
-def _check_files(task: str, sections: dict, source: str) -> None:
-    """A data set where the task has no generator; every named input file exists."""
+def _mapping(raw: dict, name: str, source: str) -> dict:
+    given = raw.get(name) or {}
+    if not isinstance(given, dict):
+        raise InputError(source, name, f"expected a mapping, got {type(given).__name__}")
+    return given
+
+
+def _require_data(task: str, sections: dict, source: str) -> None:
+    """A data set where the task has no generator (named files exist: checked with their
+    sections, :class:`toolkit.config.schema.InputFile`)."""
     if sections["data"]["path"] is None and TASKS[task].generator is None:
         raise InputError(
             source,
@@ -348,47 +325,23 @@ def _check_files(task: str, sections: dict, source: str) -> None:
             f"{task} has no generator: set data.path to the "
             f"data set ({TASKS[task].data_source or 'see the README'})",
         )
-    named = [
-        ("data", "path", sections["data"]["path"]),
-        ("tomtom", "target", sections["tomtom"]["target"]),
-        ("match", "ground_truth", sections["match"]["ground_truth"]),
-        ("data", "generate.pfm", sections["data"]["generate"].get("pfm")),
-    ]
-    for section, key, value in named:
-        if value is not None and not Path(value).exists():
-            raise InputError(source, f"{section}.{key}", f"file {value} does not exist")
 
 
-def _task_sections(raw: dict, task: str, known: dict[str, dict], source: str) -> dict[str, dict]:
-    """The task's own sections (defaults merged); sections of other tasks are errors."""
+def _task_sections(raw: dict, task: str, source: str) -> dict[str, dict]:
+    """The task's own sections (defaults merged, value types checked against them); sections
+    of other tasks are errors."""
+    known = TASKS[task].sections
     for name in raw:
         if name not in TOP_LEVEL and name not in known:
             takers = sorted(t.name for t in TASKS.values() if name in t.sections)
             raise InputError(source, name, f"section only for {takers}, not {task}")
     extra = {}
-    for name, defaults in known.items():
-        given = raw.get(name) or {}
-        if not isinstance(given, dict):
-            raise InputError(source, name, f"expected a mapping, got {type(given).__name__}")
-        bad = sorted(set(given) - set(defaults))
-        if bad:
-            raise InputError(
-                source, f"{name}.{bad[0]}", f"unknown key; valid keys: {sorted(defaults)}"
-            )
-        for key, value in given.items():
-            _check_type(defaults[key], value, f"{name}.{key}", source)
-        extra[name] = _merge(copy.deepcopy(defaults), given)
+    for name, section in known.items():
+        given = _mapping(raw, name, source)
+        section.reject_unknown(given, name, source)
+        section.check_types(given, name, source)
+        extra[name] = _merge(copy.deepcopy(dict(section)), given)
     return extra
-
-
-def _check_type(default: Any, value: Any, key: str, source: str) -> None:
-    """A task section's value has its default's type (ints pass as floats, bools never)."""
-    kind = type(default)
-    ok = isinstance(value, kind) and not (isinstance(value, bool) and kind is not bool)
-    if kind is float:
-        ok = isinstance(value, int | float) and not isinstance(value, bool)
-    if default is not None and not ok:
-        raise InputError(source, key, f"expected {kind.__name__} (like {default!r}), got {value!r}")
 
 
 def resolve_paths(sections: dict, results_dir: Path, task: str, motifs: dict | None = None) -> dict:

@@ -1,4 +1,12 @@
-"""Types and ranges of every config section, checked at parse time without TensorFlow.
+"""The sections every task's config takes, declared once, and the checks of a config's sections.
+
+:data:`SECTIONS` holds the fixed-key sections of every config (``data``, ``filters``,
+``tomtom``, ``match``): per key its default, its rule and a line of help
+(:class:`toolkit.config.schema.Section`). The parser takes their keys and defaults from it,
+:func:`check_sections` their rules, ``expact sections`` (:func:`describe_config`) their help.
+The ``train`` section is :class:`toolkit.config.train.TrainConfig`, the ``model`` section
+:data:`toolkit.config.model.MODEL`, a task's own sections its ``Task.sections``
+(:mod:`toolkit.tasks`), each declared the same way.
 
 :func:`check_sections` is called by :func:`toolkit.config.parse_config` after unknown keys
 were rejected and defaults merged. It checks what can be known from the config alone; what
@@ -11,21 +19,133 @@ from __future__ import annotations
 import inspect
 import math
 import numbers
-from collections.abc import Callable
-from typing import Any
 
 from toolkit.config.names import (
-    ATTRIBUTION_METHODS,
-    ATTRIBUTION_TARGETS,
-    IG_VARIANTS,
     LITE_DISTANCES,
     RESIZE,
+    SEQUENCE_SPLIT,
     TOMTOM_BACKENDS,
     TOMTOM_DISTANCES,
 )
+from toolkit.config.schema import (
+    Boolean,
+    InputFile,
+    Integer,
+    Key,
+    MappingOf,
+    Number,
+    OneOf,
+    Section,
+)
 from toolkit.errors import InputError
+from toolkit.tasks import TASKS, resolve
 
-__all__ = ["check_sections"]
+__all__ = [
+    "DEFAULTS",
+    "SECTIONS",
+    "SPEC_SECTIONS",
+    "TOP_LEVEL",
+    "check_sections",
+    "describe_config",
+    "global_batch_keeps_rate",
+]
+
+
+def _lite_limits(tomtom: dict, name: str, source) -> None:
+    """backend lite: dist ed and min_overlap 1 only (what the lite back-end implements)."""
+    if tomtom["backend"] != "lite":
+        return
+    if tomtom["dist"] not in LITE_DISTANCES:
+        raise InputError(
+            source,
+            f"{name}.dist",
+            f"the lite back-end implements only {list(LITE_DISTANCES)}, got {tomtom['dist']!r}; "
+            "set tomtom.backend: meme for other distances",
+        )
+    if tomtom["min_overlap"] != 1:
+        raise InputError(
+            source,
+            f"{name}.min_overlap",
+            f"the lite back-end implements only min_overlap 1, got {tomtom['min_overlap']}; "
+            "set tomtom.backend: meme for others",
+        )
+
+
+# every fixed-key section of a config, with its defaults: the paper's settings (spec §4-§5)
+SECTIONS: dict[str, Section] = {
+    "data": Section(
+        {
+            "path": Key(
+                None,
+                InputFile(),
+                "an existing HDF5 data set; null: generate into <results>/data/<task>.h5",
+            ),
+            "generate": Key(
+                {},
+                MappingOf("a mapping of the generator's options"),
+                "the options of the task's generator (Task.generator; its signature names them)",
+            ),
+        }
+    ),
+    "filters": Section(
+        {
+            # 0 would take every window
+            "threshold": Key(
+                0.5,
+                Number(0.0, 1.0, low_open=True, high_open=False),
+                "fraction of each filter's global max activation (spec §5.1)",
+            ),
+            "window": Key(20, Integer(1), "nucleotides aligned around each activation"),
+            "clip_threshold": Key(
+                0.5, Number(0.0, 2.0), "bits; information content per DNA position is <= 2"
+            ),
+            "clip_pad": Key(3, Integer(0), "positions kept beside the informative ones"),
+            "reproduce_clip_index0_bug": Key(False, Boolean(), "the original's clipping bug"),
+            "logos": Key(True, Boolean(), "draw the filter logos"),
+        }
+    ),
+    "tomtom": Section(
+        {
+            "backend": Key(
+                "lite",
+                OneOf(TOMTOM_BACKENDS),
+                "lite (memelite, built in) | meme (the MEME Suite binary)",
+            ),
+            "target": Key(
+                None,
+                InputFile(),
+                "JASPAR MEME file; null: JASPAR 2016 CORE vertebrates from pyjaspar",
+            ),
+            "thresh": Key(
+                0.1,
+                Number(0.0, low_open=True),
+                "E-value threshold, as `tomtom -evalue -thresh 0.1`",
+            ),
+            "dist": Key("ed", OneOf(TOMTOM_DISTANCES), "tomtom -dist (lite: ed only)"),
+            "min_overlap": Key(1, Integer(1), "tomtom -min-overlap (lite: 1 only)"),
+        },
+        checks=[_lite_limits],
+    ),
+    "match": Section(
+        {
+            "ground_truth": Key(
+                None, InputFile(), "JSON of TF -> JASPAR IDs; null: the paper's lists"
+            ),
+            "reproduce_index0_bug": Key(False, Boolean(), "the original's match_fraction bug"),
+        }
+    ),
+}
+
+# the sections of a run spec, in its order: train is TrainConfig's (toolkit.config.train)
+SPEC_SECTIONS = ("data", "train", "filters", "tomtom", "match")
+# every section of a run spec with its defaults (a view of the tables above); train's are
+# TrainConfig's, left out of specs while not given (their hashes)
+DEFAULTS: dict[str, dict] = {
+    name: dict(SECTIONS[name]) if name in SECTIONS else {} for name in SPEC_SECTIONS
+}
+# the keys of a config's top level: the grid, the model section, vary, the spec's sections
+# (a task's own sections come from its record)
+TOP_LEVEL = {"task", "name", "models", "activations", "trials", "seed", "model", "vary", *DEFAULTS}
 
 
 def check_sections(
@@ -50,13 +170,11 @@ def check_sections(
     InputError
         Naming ``section.key``, the value and what was expected.
     """
-    _data(task, sections["data"], source)
-    _filters(sections["filters"], source)
-    _tomtom(sections["tomtom"], source)
-    _match(sections["match"], source)
+    for name, section in SECTIONS.items():
+        section.check(sections[name], name, source)
+    _generator_options(task, sections["data"]["generate"], source)
     for name, values in extra.items():
-        if name in _TASK_SECTION_CHECKS:
-            _TASK_SECTION_CHECKS[name](values, source)
+        TASKS[task].sections[name].check(values, name, source)
     dist = extra.get("distributed")
     if dist and dist["batch"] == "global":
         batch = sections["train"].get("batch_size", 100)
@@ -69,117 +187,72 @@ def check_sections(
             )
 
 
-# ------------------------------------------------------------------------------- helpers
-
-
-def _int(values: dict, section: str, key: str, source: str, minimum: int) -> int:
-    value = values[key]
-    # bool is an int subclass: `window: true` is a typo, not 1
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < minimum:
-        expected = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
-        raise InputError(source, f"{section}.{key}", f"expected {expected}, got {value!r}")
-    return int(value)
-
-
-def _number(
-    values: dict,
-    section: str,
-    key: str,
-    source: str,
-    low: float,
-    high: float = math.inf,
-    low_open: bool = False,
-    high_open: bool = True,
-) -> float:
-    value = values[key]
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
-    if ok:
-        ok = (value > low if low_open else value >= low) and (
-            value < high if high_open else value <= high
-        )
-    if not ok:
-        left = "(" if low_open else "["
-        right = ")" if high_open or high == math.inf else "]"
-        upper = "inf" if high == math.inf else f"{high:g}"
+def global_batch_keeps_rate(values: dict, name: str, source) -> None:
+    """batch global: scale_lr false (a global batch keeps the learning rate; Task 4)."""
+    if values["batch"] == "global" and values["scale_lr"]:
         raise InputError(
             source,
-            f"{section}.{key}",
-            f"expected a finite number in {left}{low:g}, {upper}{right}, got {value!r}",
+            f"{name}.scale_lr",
+            "a global batch keeps the learning rate: expected false with batch: global",
         )
-    return float(value)
 
 
-def _bool(values: dict, section: str, key: str, source: str) -> None:
-    if not isinstance(values[key], bool):
-        raise InputError(source, f"{section}.{key}", f"expected true or false, got {values[key]!r}")
+# --------------------------------------------------------------------- generator options
 
 
-def _path_or_none(values: dict, section: str, key: str, source: str) -> None:
-    value = values[key]
-    if value is not None and (not isinstance(value, str) or not value.strip()):
-        raise InputError(source, f"{section}.{key}", f"expected a file path or null, got {value!r}")
-
-
-# ------------------------------------------------------------------------- shared sections
-
-
-def _data(task: str, data: dict, source: str) -> None:
-    _path_or_none(data, "data", "path", source)
-    generate = data["generate"]
-    if not isinstance(generate, dict):
-        raise InputError(source, "data.generate", f"expected a mapping, got {generate!r}")
+def _generator_options(task: str, generate: dict, source: str) -> None:
+    """``data.generate``: the options of the task's generator, typed by their defaults."""
     if not generate:
         return
-    from toolkit.tasks import TASKS, resolve
-
     if TASKS[task].generator is None:
         raise InputError(source, "data.generate", f"{task} has no generator; remove the section")
-    if task == "sequences":  # a FASTA + label table import, not a simulation
-        _sequence_import(generate, source)
-        return
     # the generator's own signature says which options exist, so this never goes stale
     params = inspect.signature(resolve(TASKS[task].generator)).parameters
     options = {k: p for k, p in params.items() if k != "output"}
+    if task == "sequences":  # a FASTA + label table import, not a simulation
+        _sequence_import(generate, sorted(options), source)
+        return
     for key, value in generate.items():
         field = f"data.generate.{key}"
         if key not in options:
             raise InputError(source, field, f"unknown generator option; valid: {sorted(options)}")
         default = options[key].default
         if key == "pfm":
-            _path_or_none(generate, "data.generate", key, source)
+            InputFile()(value, field, source)
         elif key in ("n_seq", "seq_length"):
-            _int(generate, "data.generate", key, source, minimum=1)
+            Integer(1)(value, field, source)
         elif key in ("seed", "num_plot_draws"):
-            _int(generate, "data.generate", key, source, minimum=0)
+            Integer(0)(value, field, source)
         elif key == "split":
-            ok = isinstance(value, list | tuple) and len(value) == 3
-            ok = ok and all(
-                isinstance(v, numbers.Real) and not isinstance(v, bool) and v >= 0 for v in value
-            )
-            if not ok or not math.isclose(sum(value), 1.0, abs_tol=1e-6):
-                raise InputError(
-                    source,
-                    field,
-                    f"expected three fractions (train, valid, test) summing to 1, got {value!r}",
-                )
+            _fractions(value, field, source)
         elif isinstance(default, tuple):
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise InputError(source, field, f"expected a list of names, got {value!r}")
         elif isinstance(default, bool):
-            _bool(generate, "data.generate", key, source)
+            Boolean()(value, field, source)
         elif isinstance(default, str) and not isinstance(value, str):
             raise InputError(source, field, f"expected a string (like {default!r}), got {value!r}")
 
 
-def _sequence_import(generate: dict, source: str) -> None:
-    """``data.generate`` of ``task: sequences`` (toolkit.data.sequences.sequences)."""
-
-    allowed = {"fasta", "labels", "id_column", "label_columns", "split", "length", "resize"}
-    unknown = sorted(set(generate) - allowed)
-    if unknown:
+def _fractions(value, field: str, source: str) -> None:
+    """Three fractions (train, valid, test) summing to 1."""
+    ok = isinstance(value, list | tuple) and len(value) == 3
+    ok = ok and all(
+        isinstance(v, numbers.Real) and not isinstance(v, bool) and v >= 0 for v in value
+    )
+    if not ok or not math.isclose(sum(value), 1.0, abs_tol=1e-6):
         raise InputError(
-            source, f"data.generate.{unknown[0]}", f"unknown option; valid: {sorted(allowed)}"
+            source,
+            field,
+            f"expected three fractions (train, valid, test) summing to 1, got {value!r}",
         )
+
+
+def _sequence_import(generate: dict, allowed: list[str], source: str) -> None:
+    """``data.generate`` of ``task: sequences`` (toolkit.data.sequences.sequences)."""
+    unknown = sorted(set(generate) - set(allowed))
+    if unknown:
+        raise InputError(source, f"data.generate.{unknown[0]}", f"unknown option; valid: {allowed}")
     for key in ("fasta", "labels"):
         if not isinstance(generate.get(key), str):
             raise InputError(
@@ -193,15 +266,18 @@ def _sequence_import(generate: dict, source: str) -> None:
     ):
         raise InputError(source, "data.generate.label_columns", "expected a list of column names")
     if generate.get("length") is not None:
-        _int(generate, "data.generate", "length", source, minimum=1)
-    if generate.get("resize", "error") not in RESIZE:
-        raise InputError(
-            source, "data.generate.resize", f"expected one of {RESIZE}, got {generate['resize']!r}"
+        Integer(1)(generate["length"], "data.generate.length", source)
+    if "resize" in generate:
+        OneOf(RESIZE, "expected one of {choices}, got {value!r}")(
+            generate["resize"], "data.generate.resize", source
         )
-    split = generate.get("split")
-    if split is None:
-        return
-    fractions, chromosomes = {"valid", "test", "seed"}, {"valid_chromosomes", "test_chromosomes"}
+    if generate.get("split") is not None:
+        _sequence_split(generate["split"], source)
+
+
+def _sequence_split(split, source: str) -> None:
+    """``{valid: f, test: f, seed: n}`` (defaults :data:`SEQUENCE_SPLIT`) or chromosome lists."""
+    fractions, chromosomes = set(SEQUENCE_SPLIT), {"valid_chromosomes", "test_chromosomes"}
     if (
         not isinstance(split, dict)
         or not split
@@ -213,224 +289,50 @@ def _sequence_import(generate: dict, source: str) -> None:
             "expected {valid: f, test: f, seed: n} or {valid_chromosomes: [...], "
             f"test_chromosomes: [...]}}, got {split!r}",
         )
-    if set(split) <= fractions:
-        total = 0.0
-        for key in ("valid", "test"):
-            value = split.get(key, 0.1 if key == "valid" else 0.2)
-            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value < 1:
-                raise InputError(
-                    source,
-                    f"data.generate.split.{key}",
-                    f"expected a fraction in (0, 1), got {value!r}",
-                )
-            total += value
-        if total >= 1:
-            raise InputError(source, "data.generate.split", "valid + test must leave training data")
-        _int(split | {"seed": split.get("seed", 0)}, "data.generate.split", "seed", source, 0)
-    else:
+    if set(split) <= chromosomes:
         for key, value in split.items():
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise InputError(
                     source, f"data.generate.split.{key}", "expected a list of chromosome names"
                 )
+        return
+    split = SEQUENCE_SPLIT | split
+    for key in ("valid", "test"):
+        value = split[key]
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value < 1:
+            raise InputError(
+                source,
+                f"data.generate.split.{key}",
+                f"expected a fraction in (0, 1), got {value!r}",
+            )
+    if split["valid"] + split["test"] >= 1:
+        raise InputError(source, "data.generate.split", "valid + test must leave training data")
+    Integer(0)(split["seed"], "data.generate.split.seed", source)
 
 
-def _filters(filters: dict, source: str) -> None:
-    # fraction of each filter's global max activation (spec §5.1); 0 would take every window
-    _number(filters, "filters", "threshold", source, 0.0, 1.0, low_open=True, high_open=False)
-    _int(filters, "filters", "window", source, minimum=1)
-    # information content per DNA position is at most 2 bits
-    _number(filters, "filters", "clip_threshold", source, 0.0, 2.0)
-    _int(filters, "filters", "clip_pad", source, minimum=0)
-    _bool(filters, "filters", "reproduce_clip_index0_bug", source)
-    _bool(filters, "filters", "logos", source)
+# ----------------------------------------------------------------------------------- help
 
 
-def _tomtom(tomtom: dict, source: str) -> None:
-    backend = tomtom["backend"]
-    if backend not in TOMTOM_BACKENDS:
-        raise InputError(
-            source, "tomtom.backend", f"expected one of {list(TOMTOM_BACKENDS)}, got {backend!r}"
-        )
-    _path_or_none(tomtom, "tomtom", "target", source)
-    _number(tomtom, "tomtom", "thresh", source, 0.0, low_open=True)
-    dist = tomtom["dist"]
-    if dist not in TOMTOM_DISTANCES:
-        raise InputError(
-            source, "tomtom.dist", f"expected one of {list(TOMTOM_DISTANCES)}, got {dist!r}"
-        )
-    if backend == "lite" and dist not in LITE_DISTANCES:
-        raise InputError(
-            source,
-            "tomtom.dist",
-            f"the lite back-end implements only {list(LITE_DISTANCES)}, got {dist!r}; "
-            "set tomtom.backend: meme for other distances",
-        )
-    overlap = _int(tomtom, "tomtom", "min_overlap", source, minimum=1)
-    if backend == "lite" and overlap != 1:
-        raise InputError(
-            source,
-            "tomtom.min_overlap",
-            f"the lite back-end implements only min_overlap 1, got {overlap}; "
-            "set tomtom.backend: meme for others",
-        )
+def describe_config(task: str | None = None) -> str:
+    """Every key a config may hold, its default, rule and help: ``expact sections [TASK]``.
 
-
-def _match(match: dict, source: str) -> None:
-    _path_or_none(match, "match", "ground_truth", source)
-    _bool(match, "match", "reproduce_index0_bug", source)
-
-
-# -------------------------------------------------------------------------- task sections
-
-
-def _plot_range(values: dict, section: str, source: str) -> None:
-    start = _int(values, section, "plot_start", source, minimum=0)
-    end = _int(values, section, "plot_end", source, minimum=1)
-    if not start < end:
-        raise InputError(
-            source, f"{section}.plot_start", f"expected plot_start < plot_end, got {start}, {end}"
-        )
-
-
-def _indices(values: dict, section: str, key: str, count_key: str | None, source: str) -> None:
-    """Integer indices >= 0, and below ``values[count_key]`` when a count bounds them."""
-    count = values[count_key] if count_key else None
-    bad = [
-        i
-        for i in values[key]
-        if not isinstance(i, int)
-        or isinstance(i, bool)
-        or i < 0
-        or (count is not None and i >= count)
-    ]
-    if bad and count is None:
-        raise InputError(
-            source, f"{section}.{key}", f"{bad} are not indices (expected integers >= 0)"
-        )
-    if bad:
-        raise InputError(
-            source,
-            f"{section}.{key}",
-            f"{bad} are not indices into the first {count_key}={count} sequences "
-            f"(expected integers 0..{count - 1})",
-        )
-
-
-def _saliency(section: dict, source: str) -> None:
-    _int(section, "saliency", "n_sequences", source, minimum=1)
-    _int(section, "saliency", "batch_size", source, minimum=1)
-    _int(section, "saliency", "class_index", source, minimum=0)
-    _plot_range(section, "saliency", source)
-    _indices(section, "saliency", "plot_indices", "n_sequences", source)
-
-
-def _augment(section: dict, source: str) -> None:
-    _bool(section, "augment", "reverse_complement", source)
-
-
-def _distributed(section: dict, source: str) -> None:
-    _int(section, "distributed", "processes", source, minimum=1)
-    _bool(section, "distributed", "scale_lr", source)
-    if section["batch"] not in ("per_rank", "global"):
-        raise InputError(
-            source, "distributed.batch", f"expected per_rank or global, got {section['batch']!r}"
-        )
-    if section["batch"] == "global" and section["scale_lr"]:
-        raise InputError(
-            source,
-            "distributed.scale_lr",
-            "a global batch keeps the learning rate: expected false with batch: global",
-        )
-    _number(section, "distributed", "warmup_epochs", source, 0.0)
-    if section["reverse_complement"] not in ("both", "random", "none"):
-        raise InputError(
-            source,
-            "distributed.reverse_complement",
-            f"expected both, random or none, got {section['reverse_complement']!r}",
-        )
-    _int(section, "distributed", "chunk_rows", source, minimum=1)
-    _int(section, "distributed", "buffer_chunks", source, minimum=1)
-    _int(section, "distributed", "steps_per_epoch", source, minimum=0)
-    _int(section, "distributed", "max_eval_sequences", source, minimum=0)
-
-
-def _analysis(section: dict, source: str) -> None:
-    _bool(section, "analysis", "filters", source)
-    _int(section, "analysis", "filter_sequences", source, minimum=0)
-    _int(section, "analysis", "saliency_class", source, minimum=0)
-    _int(section, "analysis", "saliency_sequences", source, minimum=1)
-    _plot_range(section, "analysis", source)
-    # Task 4 plots those of its indices that exist among the sequences found (fewer than
-    # saliency_sequences may qualify), so only their type and sign are checked here
-    _indices(section, "analysis", "plot_indices", None, source)
-    sequence = section["example_sequence"]
-    odd = sorted(set(sequence.upper()) - set("ACGTN"))
-    if odd:
-        raise InputError(
-            source,
-            "analysis.example_sequence",
-            f"expected a DNA sequence of A, C, G, T, N; found {''.join(odd)!r}",
-        )
-    _int(section, "analysis", "example_class", source, minimum=0)
-
-
-# section name -> its check; the task sections are declared in their Task (toolkit.tasks)
-# (attribution: check_attribution below, its Task.config_check)
-_TASK_SECTION_CHECKS: dict[str, Callable[[dict, str], Any]] = {
-    "saliency": _saliency,
-    "augment": _augment,
-    "distributed": _distributed,
-    "analysis": _analysis,
-}
-
-
-def check_attribution(extra: dict, source: str = "config") -> None:
-    """Validate the ``attribution`` section beyond its value types (Task 3, sequences: ``Task.config_check``).
-
-    Raises
-    ------
-    InputError
-        Unknown or repeated methods, a bad target or IG variant, non-positive counts.
+    With a task, its own sections follow the shared ones; without, every task's sections,
+    each with the tasks that take it.
     """
-    section = extra.get("attribution") or {}
-    methods = section.get("methods", [])
-    if not methods or not all(isinstance(m, str) for m in methods):
-        raise InputError(
-            source,
-            "attribution.methods",
-            f"expected a non-empty list of {list(ATTRIBUTION_METHODS)}",
-        )
-    unknown = [m for m in methods if m not in ATTRIBUTION_METHODS]
-    if unknown:
-        raise InputError(
-            source,
-            "attribution.methods",
-            f"unknown method {unknown[0]!r}; valid: {list(ATTRIBUTION_METHODS)}",
-        )
-    if len(set(methods)) != len(methods):
-        raise InputError(source, "attribution.methods", f"methods repeated in {methods}")
-    if section.get("target") not in ATTRIBUTION_TARGETS:
-        raise InputError(
-            source,
-            "attribution.target",
-            f"expected one of {ATTRIBUTION_TARGETS}, got {section.get('target')!r}",
-        )
-    if section.get("ig_variant") not in IG_VARIANTS:
-        raise InputError(
-            source,
-            "attribution.ig_variant",
-            f"expected one of {IG_VARIANTS}, got {section.get('ig_variant')!r}",
-        )
-    for key in ("n_sequences", "ig_references", "ig_steps", "shap_references"):
-        if section.get(key, 1) < 1:
-            raise InputError(
-                source, f"attribution.{key}", f"expected a positive integer, got {section[key]!r}"
-            )
-    for key in ("class_index", "logo_sequences"):
-        if section.get(key, 0) < 0:
-            raise InputError(
-                source, f"attribution.{key}", f"expected an integer >= 0, got {section[key]!r}"
-            )
-    if not section.get("info_threshold", 0) >= 0:
-        raise InputError(source, "attribution.info_threshold", "expected a number of bits >= 0")
+    from toolkit.config.model import MODEL
+    from toolkit.config.train import TRAIN
+
+    shared = {"train": TRAIN, **SECTIONS, "model": MODEL}
+    lines = [f"top-level keys: {', '.join(sorted(TOP_LEVEL))}", ""]
+    for name, section in shared.items():
+        lines += [f"[{name}]", *section.describe(name), ""]
+    tasks = [TASKS[task]] if task else list(TASKS.values())
+    done: set[int] = set()
+    for entry in tasks:
+        for name, section in entry.sections.items():
+            if id(section) in done:
+                continue
+            done.add(id(section))
+            takers = [t.name for t in TASKS.values() if t.sections.get(name) is section]
+            lines += [f"[{name}] ({', '.join(takers)} only)", *section.describe(name), ""]
+    return "\n".join(lines).rstrip() + "\n"

@@ -8,15 +8,20 @@ takes the same object.
 from __future__ import annotations
 
 import dataclasses
-import math
-import numbers
 from dataclasses import dataclass
+from typing import Any
 
+from toolkit.config.schema import Boolean, Integer, Key, Number, OneOf, Rule, Section
 from toolkit.errors import InputError
 
-__all__ = ["MONITORS", "TrainConfig"]
+__all__ = ["MONITORS", "TRAIN", "TrainConfig"]
 
 MONITORS = ("val_aupr", "val_auroc", "val_loss")
+
+
+def _key(default: Any, rule: Rule, help: str = "") -> Any:
+    """A field declared once: its default, and in its metadata the :class:`Key` (rule, help)."""
+    return dataclasses.field(default=default, metadata={"key": Key(default, rule, help)})
 
 
 @dataclass
@@ -27,27 +32,36 @@ class TrainConfig:
     set it True to keep the weights of the best monitored epoch instead.
     """
 
-    epochs: int = 100
-    batch_size: int = 100
-    learning_rate: float = 1e-3
-    monitor: str = "val_aupr"
-    patience: int = 20
-    lr_factor: float = 0.2
-    lr_patience: int = 5
-    min_lr: float = 1e-7
-    restore_best_weights: bool = False
-    shuffle: bool = True
-    record_gradients: bool = False  # Supp Fig 4: first-layer gradient mean/std per epoch
+    epochs: int = _key(100, Integer(1))
+    batch_size: int = _key(100, Integer(1), "per step (Task 4: see distributed.batch)")
+    learning_rate: float = _key(1e-3, Number(0.0, low_open=True, expected="a number > 0"))
+    monitor: str = _key(
+        "val_aupr",
+        OneOf(MONITORS, "{value!r} is not one of {choices}"),
+        "early stopping and learning-rate schedule (a task may set its own default)",
+    )
+    patience: int = _key(20, Integer(0), "epochs without improvement before stopping")
+    lr_factor: float = _key(
+        0.2, Number(0.0, 1.0, low_open=True, expected="a number in (0, 1)"), "learning-rate decay"
+    )
+    lr_patience: int = _key(5, Integer(0), "epochs without improvement before decaying")
+    min_lr: float = _key(1e-7, Number(0.0, expected="a number >= 0"))
+    restore_best_weights: bool = _key(
+        False, Boolean(), "keep the best monitored epoch (the paper keeps the last)"
+    )
+    shuffle: bool = _key(True, Boolean())
+    record_gradients: bool = _key(
+        False, Boolean(), "Supp Fig 4: first-layer gradient mean/std per epoch"
+    )
 
     @classmethod
     def from_dict(cls, values: dict | None, source: str = "config") -> TrainConfig:
         """Build from a config mapping, rejecting unknown keys and bad values."""
         values = dict(values or {})
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - known)
+        unknown = sorted(set(values) - set(TRAIN))
         if unknown:
             raise InputError(
-                source, "train", f"unknown keys {unknown}; valid keys: {sorted(known)}"
+                source, "train", f"unknown keys {unknown}; valid keys: {sorted(TRAIN)}"
             )
         cfg = cls(**values)
         cfg.validate(source)
@@ -61,39 +75,9 @@ class TrainConfig:
         InputError
             Naming ``train.<field>`` and what was expected.
         """
-        if not isinstance(self.monitor, str) or self.monitor not in MONITORS:
-            raise InputError(source, "train.monitor", f"{self.monitor!r} is not one of {MONITORS}")
-        for name, minimum in (
-            ("epochs", 1),
-            ("batch_size", 1),
-            ("patience", 0),
-            ("lr_patience", 0),
-        ):
-            value = getattr(self, name)
-            # bool is an int subclass; `epochs: true` is a typo, not 1
-            if (
-                not isinstance(value, numbers.Integral)
-                or isinstance(value, bool)
-                or value < minimum
-            ):
-                kind = "a positive integer" if minimum else "an integer >= 0"
-                raise InputError(source, f"train.{name}", f"expected {kind}, got {value!r}")
-        for name, low, high, closed in (
-            ("learning_rate", 0.0, math.inf, False),
-            ("lr_factor", 0.0, 1.0, False),
-            ("min_lr", 0.0, math.inf, True),
-        ):
-            value = getattr(self, name)
-            ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
-            ok = ok and math.isfinite(value) and (low <= value if closed else low < value)
-            if not ok or not value < high:
-                expected = {
-                    "learning_rate": "a number > 0",
-                    "lr_factor": "a number in (0, 1)",
-                    "min_lr": "a number >= 0",
-                }[name]
-                raise InputError(source, f"train.{name}", f"expected {expected}, got {value!r}")
-        for name in ("restore_best_weights", "shuffle", "record_gradients"):
-            value = getattr(self, name)
-            if not isinstance(value, bool):
-                raise InputError(source, f"train.{name}", f"expected true or false, got {value!r}")
+        TRAIN.check(dataclasses.asdict(self), "train", source)
+
+
+#: The ``train`` section as a table (from :class:`TrainConfig`'s fields), for the checks and
+#: the help. A spec's ``train`` holds only the keys its config gives (their hashes).
+TRAIN = Section({f.name: f.metadata["key"] for f in dataclasses.fields(TrainConfig)})

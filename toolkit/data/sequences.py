@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from toolkit.config.names import RESIZE
+from toolkit.config.names import RESIZE, SEQUENCE_SPLIT
 from toolkit.errors import InputError
 
 _LOCUS = re.compile(r"^(?P<chrom>[^:\s]+):(?P<start>\d+)-(?P<end>\d+)")
@@ -59,7 +59,7 @@ def sequences(
         Columns of the label table (default: the id column, then every other column).
     split : dict, optional
         ``{"valid": 0.1, "test": 0.2, "seed": 0}`` (fractions of a seeded permutation; the
-        default) or ``{"valid_chromosomes": [...], "test_chromosomes": [...]}`` (ids
+        default, :data:`toolkit.config.names.SEQUENCE_SPLIT`; a key left out takes its value) or ``{"valid_chromosomes": [...], "test_chromosomes": [...]}`` (ids
         ``chr:start-end``; the rest is training data).
     length : int, optional
         The sequence length to bring every sequence to (with ``resize``).
@@ -163,7 +163,7 @@ def checked(
 
 def split_rows(ids: list[str], split: dict | None, source) -> dict[str, np.ndarray]:
     """Row indices of ``train``, ``valid`` and ``test`` (see :func:`sequences`)."""
-    split = dict(split or {"valid": 0.1, "test": 0.2, "seed": 0})
+    split = dict(split or SEQUENCE_SPLIT)
     n = len(ids)
     if "valid_chromosomes" in split or "test_chromosomes" in split:
         valid = set(split.get("valid_chromosomes") or [])
@@ -185,8 +185,9 @@ def split_rows(ids: list[str], split: dict | None, source) -> dict[str, np.ndarr
             "test": np.flatnonzero(np.isin(chroms, list(test))),
         }
     else:
-        valid, test = float(split.get("valid", 0.1)), float(split.get("test", 0.2))
-        order = np.random.RandomState(int(split.get("seed", 0))).permutation(n)
+        split = SEQUENCE_SPLIT | split
+        valid, test = float(split["valid"]), float(split["test"])
+        order = np.random.RandomState(int(split["seed"])).permutation(n)
         n_valid, n_test = int(round(n * valid)), int(round(n * test))
         rows = {
             "test": np.sort(order[:n_test]),

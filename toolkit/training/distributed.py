@@ -34,6 +34,7 @@ import numpy as np
 from toolkit import faults
 from toolkit.errors import InputError
 from toolkit.files import write_json
+from toolkit.tasks import TASKS
 
 log = logging.getLogger(__name__)
 STATE = "state.json"
@@ -43,9 +44,14 @@ class RankLostError(RuntimeError):
     """A collective failed because another rank died or left."""
 
 
+# the section's keys and defaults are declared once, in Task 4's record
+_DEFAULTS = TASKS["task4"].sections["distributed"]
+
+
 @dataclass
 class DistConfig:
-    """The ``distributed`` config section (defaults: ``toolkit.tasks.TASKS['task4']``).
+    """The ``distributed`` config section (keys, defaults and rules:
+    ``toolkit.tasks.TASKS['task4'].sections['distributed']``; ``expact sections task4``).
 
     Attributes
     ----------
@@ -72,15 +78,15 @@ class DistConfig:
         0: all; > 0: evaluate valid/test on their first sequences only (quick runs).
     """
 
-    processes: int = 2
-    batch: str = "per_rank"
-    scale_lr: bool = True
-    warmup_epochs: float = 1.0
-    reverse_complement: str = "both"
-    chunk_rows: int = 2048
-    buffer_chunks: int = 4
-    steps_per_epoch: int = 0
-    max_eval_sequences: int = 0
+    processes: int = _DEFAULTS["processes"]
+    batch: str = _DEFAULTS["batch"]
+    scale_lr: bool = _DEFAULTS["scale_lr"]
+    warmup_epochs: float = _DEFAULTS["warmup_epochs"]
+    reverse_complement: str = _DEFAULTS["reverse_complement"]
+    chunk_rows: int = _DEFAULTS["chunk_rows"]
+    buffer_chunks: int = _DEFAULTS["buffer_chunks"]
+    steps_per_epoch: int = _DEFAULTS["steps_per_epoch"]
+    max_eval_sequences: int = _DEFAULTS["max_eval_sequences"]
 
     @classmethod
     def from_dict(cls, values: dict | None) -> DistConfig:
