@@ -22,6 +22,7 @@ from pathlib import Path
 
 from toolkit import faults
 from toolkit.config import RunSpec, SweepConfig
+from toolkit.config.schema import input_file_exists
 from toolkit.errors import InputError
 from toolkit.run_folder import RunFolder, SweepManifest
 
@@ -87,7 +88,7 @@ def prepare_sweep(
         check_inputs(config, results_dir)
     if todo:
         data = Path(todo[0].data["path"])
-        generated = not data.exists()
+        generated = not input_file_exists(data)
         prepare(todo[0])
         if generated:  # an existing data set was checked by check_inputs; a new one now
             check_data_file(config.task, data)

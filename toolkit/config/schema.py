@@ -14,7 +14,8 @@ range's ends, indices below a count) are the section's ``checks``.
 
 :func:`input_file_exists` is the one test of whether an input file is there: the
 :class:`InputFile` rule (a file a config names must exist), the input checks, ``prepare`` and
-the sweep (is the data set or the Tomtom target made yet?) all ask it.
+the sweep (is the data set or the Tomtom target made yet?) and, through
+:func:`require_input_file`, the readers of data sets and PFMs all ask it.
 
 A leaf: it imports nothing of the toolkit but the error type, so the task records
 (:mod:`toolkit.tasks`) declare their own sections with it.
@@ -51,6 +52,7 @@ __all__ = [
     "Rule",
     "Section",
     "input_file_exists",
+    "require_input_file",
 ]
 
 
@@ -61,6 +63,14 @@ def input_file_exists(path: str | os.PathLike) -> bool:
     inputs a sweep makes when they are not there yet (the data set, the Tomtom target).
     """
     return Path(path).is_file()
+
+
+def require_input_file(path: str | os.PathLike, what: str = "file") -> Path:
+    """``path`` as a Path; an :class:`InputError` naming it (``"<what> not found"``) when it
+    is not there: the readers' check (data set, PFM) before they open a file."""
+    if not input_file_exists(path):
+        raise InputError(path, None, f"{what} not found")
+    return Path(path)
 
 
 # ------------------------------------------------------------------------------------ rules

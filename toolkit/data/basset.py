@@ -38,6 +38,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from toolkit.config.schema import require_input_file
 from toolkit.errors import InputError
 
 SPLITS = ("train", "valid", "test")
@@ -108,8 +109,7 @@ class BassetStream:
                 "must be even with reverse_complement="
                 "'both' (each sequence comes with its reverse complement)",
             )
-        if not self.path.is_file():
-            raise InputError(self.path, None, "data file not found")
+        require_input_file(self.path, "data file")
         try:
             f = h5py.File(self.path, "r")
         except OSError as exc:

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from toolkit.config.schema import require_input_file
 from toolkit.errors import InputError
 
 _ROW_LETTERS = ("A", "C", "G", "T")
@@ -99,8 +100,7 @@ def read_jaspar_pfm(path: str | os.PathLike) -> list[JasparMotif]:
     """
     path = Path(path)
     source = path.name
-    if not path.is_file():
-        raise InputError(path, None, "JASPAR PFM file not found")
+    require_input_file(path, "JASPAR PFM file")
     lines = path.read_text().splitlines()
 
     motifs: list[JasparMotif] = []

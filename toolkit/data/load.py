@@ -22,6 +22,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from toolkit.config.schema import require_input_file
 from toolkit.errors import InputError
 
 _SPLITS = ("train", "valid", "test")
@@ -246,8 +247,7 @@ def load(
         allow_n = bool(spec and spec["allow_n"])
     need_models = models if models is not None else bool(spec and spec["models"])
 
-    if not path.is_file():
-        raise InputError(path, None, "data file not found")
+    require_input_file(path, "data file")
     try:
         f = h5py.File(path, "r")
     except OSError as err:

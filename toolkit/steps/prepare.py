@@ -9,6 +9,7 @@ import logging
 from pathlib import Path
 
 from toolkit.config import RunSpec
+from toolkit.config.schema import input_file_exists
 
 log = logging.getLogger(__name__)
 
@@ -16,7 +17,7 @@ log = logging.getLogger(__name__)
 def prepare(spec: RunSpec) -> None:
     """Create the spec's data set and JASPAR target file if they do not exist yet."""
     data_path = Path(spec.data["path"])
-    if not data_path.exists():
+    if not input_file_exists(data_path):
         from toolkit.tasks import TASKS, resolve
 
         task = TASKS[spec.task]
@@ -33,7 +34,7 @@ def prepare(spec: RunSpec) -> None:
         log.info("generating %s data set at %s with %s", spec.task, data_path, params)
         resolve(task.generator)(data_path, **params)
     target = Path(spec.tomtom["target"])
-    if not target.exists():
+    if not input_file_exists(target):
         from toolkit.data.jaspar_meme import jaspar_meme
 
         # the paper's JASPAR 2016 CORE vertebrates, or the `motifs` section's set (sequences)
