@@ -309,3 +309,30 @@ def test_task4_tsv_spread_is_over_the_classes(tmp_path):
         "basset_exponential\t0.820+/-0.050\t0.400+/-0.110",
     ]
     _assert_summarize_writes_the_report_tables(root)
+
+
+def test_a_tasks_record_says_which_tables_its_runs_make():
+    """``Task.report_tables``: Task 3 makes no filter table even where its runs hold match
+    numbers; a task no record names gets every table its runs hold numbers for."""
+    from toolkit.report.tables import paper_tables
+    from toolkit.tasks import TASKS
+
+    assert TASKS["task3"].report_tables == ("classification_performance", "attribution_results")
+    runs = pd.DataFrame(
+        {
+            "task": ["task3", "task3", "old_task", "old_task"],
+            "model": "cnn-dist",
+            "activation": ["relu", "exponential"] * 2,
+            "auroc": 0.9,
+            "aupr": 0.8,
+            "match_fraction": None,
+            "match_any": 0.5,
+        }
+    )
+    order = [("cnn-dist", "relu"), ("cnn-dist", "exponential")]
+    names = [t.name for t in paper_tables(runs, order)]
+    assert names == [
+        "old_task_classification_performance",
+        "old_task_filter_results",
+        "task3_classification_performance",
+    ]

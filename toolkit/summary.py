@@ -1,11 +1,12 @@
 """``expact summarize``: the report's tables of one results folder, without Dask or HTML.
 
 The tables are :func:`toolkit.report.tables.sweep_tables`, the very function the report uses,
-so ``summary/<name>.tsv`` and ``report/tables/<name>.tsv`` are the same file: the paper's
+so ``summary/<name>.tsv`` and ``report/tables/<name>.tsv`` are the same file: the tables
+the task's record lists (``Task.report_tables`` in :mod:`toolkit.tasks`) among the paper's
 ``{task}_classification_performance``, ``{task}_filter_results`` (every task with a filter
-analysis, real-data tasks with "match JASPAR" only) and ``{task}_attribution_results``
-(Task 3), each with a Parquet twin of its statistics, plus ``runs.parquet`` (one row per
-record) and, for attribution runs, ``{task}_attribution_auroc.pdf/.png`` (per-method
+analysis, real-data tasks with "match JASPAR" only), ``{task}_attribution_results`` and
+``{task}_filter_tfs``, each with a Parquet twin of its statistics, plus ``runs.parquet`` (one
+row per record) and, for attribution runs, ``{task}_attribution_auroc.pdf/.png`` (per-method
 boxplots across activations). Records are read in this process, one after another.
 """
 

@@ -157,10 +157,14 @@ def _variant_figure(runs: pd.DataFrame, metrics: list[tuple[str, str]]):
 
 
 def _histories(runs: pd.DataFrame, root: Path) -> dict[str, dict]:
+    """The ``history.json`` of each run of a task whose record draws it (``Task.
+    training_history``; re-analyses copy their source's history: drawn with the source)."""
+    from toolkit.tasks import TASKS
+
     out = {}
     for run, path, task in zip(runs["run"], runs["path"], runs["task"], strict=True):
-        if task not in ("task1", "task2", "task3", "task5", "task6"):
-            continue  # re-analyses copy their source's history: drawn with the source
+        if task not in TASKS or not TASKS[task].training_history:
+            continue
         file = (root / str(path)).parent / HISTORY
         try:
             history = json.loads(file.read_text())

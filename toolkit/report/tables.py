@@ -3,9 +3,10 @@
 Formatted as the original scripts wrote them (spec §5.4 "TSV"): tab-separated, header
 ``model<TAB>AUROC<TAB>AUPR`` (classification) or ``model<TAB>match JASPAR<TAB>match ground
 truth`` (filters; real data without ground truth: ``model<TAB>match JASPAR``), each cell
-``%.3f+/-%.3f`` of numpy's nanmean and nanstd (ddof 0). Task 3 records add an attribution
-table (``{method} AUROC``, ``{method} AUPR``). Each table comes with its statistics (means,
-stds, trial counts) for a Parquet twin.
+``%.3f+/-%.3f`` of numpy's nanmean and nanstd (ddof 0). Records with attribution scores add
+an attribution table (``{method} AUROC``, ``{method} AUPR``). Which tables a task's runs make
+is its record's ``report_tables`` (:mod:`toolkit.tasks`). Each table comes with its statistics
+(means, stds, trial counts) for a Parquet twin.
 
 ``expact summarize`` and ``expact report`` both write exactly these tables
 (:func:`sweep_tables`): the same names, the same columns, the same numbers.
@@ -48,26 +49,18 @@ def paper_tables(runs: pd.DataFrame, order: list[tuple[str, str]]) -> list[Table
     Returns
     -------
     list of Table
-        ``{task}_classification_performance``, ``{task}_filter_results`` (when the runs have
-        match statistics; without the ground-truth column when no run has one) and
-        ``{task}_attribution_results`` (when they have attribution scores), per task in
-        sorted order.
+        Per task in sorted order, the tables its record lists (``Task.report_tables`` /
+        ``Analysis.report_tables`` in :mod:`toolkit.tasks`; every table for a task no record
+        names) that its runs hold numbers for: ``{task}_classification_performance``,
+        ``{task}_filter_results`` (when the runs have match statistics; without the
+        ground-truth column when no run has one), ``{task}_attribution_results`` (when they
+        have attribution scores) and ``{task}_filter_tfs`` (best-hit TFs, real data).
     """
     tables = []
     for task in sorted(runs["task"].dropna().unique()):
         sub = runs[runs["task"] == task]
-        specs = [("classification_performance", "classification performance", _CLASSIFICATION)]
-        if sub["match_fraction"].notna().any():
-            specs.append(("filter_results", "first-layer filters matching JASPAR", _FILTERS))
-        elif sub["match_any"].notna().any():
-            specs.append(("filter_results", "first-layer filters matching JASPAR", _FILTERS_ANY))
-        attr = [
-            (f"{c[5:].rsplit('_', 1)[0]} {c.rsplit('_', 1)[1].upper()}", c)
-            for c in sub.columns
-            if c.startswith("attr_") and sub[c].notna().any()
-        ]
-        if attr:
-            specs.append(("attribution_results", "attribution AUROC/AUPR per method", tuple(attr)))
+        made = report_tables(task)
+        specs = _table_specs(sub, made)
         # Task 4's TSV, as the paper's: +/- is the std over the 164 classes (of each run;
         # averaged over trials when there are several), not over trials
         over_classes = "auroc_class_std" in sub and sub["auroc_class_std"].notna().all()
@@ -95,9 +88,38 @@ def paper_tables(runs: pd.DataFrame, order: list[tuple[str, str]]) -> list[Table
                     list(columns),
                 )
             )
-        if "filter_tfs" in sub and sub["filter_tfs"].notna().any():
+        if "filter_tfs" in made and "filter_tfs" in sub and sub["filter_tfs"].notna().any():
             tables.append(_filter_tfs(task, sub, order))
     return tables
+
+
+def report_tables(task: str) -> tuple[str, ...]:
+    """The tables the record of ``task`` (a task or a re-analysis) says its runs make;
+    every table for runs of a task no record names."""
+    from toolkit.tasks import ANALYSES, REPORT_TABLES, TASKS
+
+    entry = TASKS.get(task) or ANALYSES.get(task)
+    return entry.report_tables if entry is not None else REPORT_TABLES
+
+
+def _table_specs(runs: pd.DataFrame, made: tuple[str, ...]) -> list:
+    """``(suffix, title, columns)`` of each table in ``made`` that the runs hold numbers for
+    (the classification table always)."""
+    specs = []
+    if "classification_performance" in made:
+        specs.append(("classification_performance", "classification performance", _CLASSIFICATION))
+    if "filter_results" in made and runs["match_fraction"].notna().any():
+        specs.append(("filter_results", "first-layer filters matching JASPAR", _FILTERS))
+    elif "filter_results" in made and runs["match_any"].notna().any():
+        specs.append(("filter_results", "first-layer filters matching JASPAR", _FILTERS_ANY))
+    attr = [
+        (f"{c[5:].rsplit('_', 1)[0]} {c.rsplit('_', 1)[1].upper()}", c)
+        for c in runs.columns
+        if c.startswith("attr_") and runs[c].notna().any()
+    ]
+    if "attribution_results" in made and attr:
+        specs.append(("attribution_results", "attribution AUROC/AUPR per method", tuple(attr)))
+    return specs
 
 
 def _filter_tfs(task: str, runs: pd.DataFrame, order) -> Table:
