@@ -12,10 +12,11 @@ at ``toolkit.pkg``. Arrows are counted between *modules*; an arrow into a packag
 ``__init__`` is an arrow into that package.
 
 Layers, lowest first (:data:`LAYERS`). A module may import modules of its own layer or of
-lower ones; an arrow to a higher layer is *upward*. The layers follow the data flow: errors
-and atomic writers; names and the config (everything a config is, without TensorFlow); the
-run-folder contract; the science (data, models, filters, Tomtom, attribution, training); the
-task records and steps; the cluster and sweep machinery that runs steps; the report and
+lower ones; an arrow to a higher layer is *upward*. The layers follow the data flow: errors,
+atomic writers, the task records with what they declare their sections with (the section
+schema, the names) and the run spec; the run-folder contract; the config (everything a config
+is, without TensorFlow); the science (data, models, filters, Tomtom, attribution, training);
+the input checks; the steps; the cluster and sweep machinery that runs steps; the report and
 summary; the command line on top.
 """
 
