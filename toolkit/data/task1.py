@@ -86,6 +86,34 @@ def _core_pwms(core: Sequence[JasparMotif]) -> list[np.ndarray]:
     return pwms
 
 
+def _core_name_list(core_names: Sequence[str], task: str) -> list[str]:
+    """The core TF names as a list of distinct names (one string is an error, not a list)."""
+    if isinstance(core_names, str):
+        raise InputError(task, "core_names", "expected a list of TF names, got one string")
+    core_names = list(core_names)
+    if not core_names or len(set(core_names)) != len(core_names):
+        raise InputError(task, "core_names", f"expected distinct TF names, got {core_names}")
+    return core_names
+
+
+def _planted_core(
+    motifs, source, core_names: list[str], seq_length: int, task: str
+) -> tuple[list[JasparMotif], list[np.ndarray], np.ndarray]:
+    """The core motifs, their PWMs (4, w) forward and reverse complement, and the PWMs'
+    widths (2K,); an error when not even the narrowest fits in ``seq_length``."""
+    core = [motif_lookup(motifs, name, source=source) for name in core_names]
+    pwms = _core_pwms(core)
+    widths = np.array([p.shape[1] for p in pwms])
+    if widths.min() >= seq_length:
+        raise InputError(
+            task,
+            "seq_length",
+            f"seq_length={seq_length} cannot hold any motif (narrowest core motif is "
+            f"{widths.min()} nt; the total motif width must stay below seq_length)",
+        )
+    return core, pwms, widths
+
+
 def core_motifs(
     pfm: str | os.PathLike | Sequence[JasparMotif] | None = None,
     core_names: Sequence[str] = CORE_NAMES,
@@ -286,23 +314,10 @@ def task1(
     output = Path(output)
     split = _validate(output, n_seq, seq_length, seed, split, num_plot_draws)
     n_seq, seq_length, seed = int(n_seq), int(seq_length), int(seed)
-    if isinstance(core_names, str):
-        raise InputError("task1", "core_names", "expected a list of TF names, got one string")
-    core_names = list(core_names)
-    if not core_names or len(set(core_names)) != len(core_names):
-        raise InputError("task1", "core_names", f"expected distinct TF names, got {core_names}")
+    core_names = _core_name_list(core_names, "task1")
 
     motifs, source, provenance = _resolve_motifs(pfm, pyjaspar_release)
-    core = [motif_lookup(motifs, name, source=source) for name in core_names]
-    pwms = _core_pwms(core)
-    widths = np.array([p.shape[1] for p in pwms])
-    if widths.min() >= seq_length:
-        raise InputError(
-            "task1",
-            "seq_length",
-            f"seq_length={seq_length} cannot hold any motif (narrowest core motif is "
-            f"{widths.min()} nt; the total motif width must stay below seq_length)",
-        )
+    core, pwms, widths = _planted_core(motifs, source, core_names, seq_length, "task1")
 
     rs = np.random.RandomState(seed)
     for _ in range(num_plot_draws):

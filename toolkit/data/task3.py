@@ -41,12 +41,14 @@ from pathlib import Path
 
 import numpy as np
 
-from toolkit.data.jaspar import JasparMotif, motif_lookup
+from toolkit.data.jaspar import JasparMotif
 from toolkit.data.task1 import (
     _PROGRESS_MIN,
     _SPLITS,
+    _core_name_list,
     _core_pwms,
     _fill_model,
+    _planted_core,
     _resolve_motifs,
     _sample,
     _split_bounds,
@@ -238,33 +240,18 @@ def _check_core_names(n_seq: int, core_names: Sequence[str]) -> list[str]:
             "n_seq",
             f"expected an even number (n_seq/2 positives, then n_seq/2 negatives), got {n_seq}",
         )
-    if isinstance(core_names, str):
-        raise InputError("task3", "core_names", "expected a list of TF names, got one string")
-    core_names = list(core_names)
-    if not core_names or len(set(core_names)) != len(core_names):
-        raise InputError("task3", "core_names", f"expected distinct TF names, got {core_names}")
-    return core_names
+    return _core_name_list(core_names, "task3")
 
 
 def _core(motifs, source, core_names: list[str], seq_length: int):
     """The core motifs, their PWMs and widths; enough motifs for the background draw."""
-    core = [motif_lookup(motifs, name, source=source) for name in core_names]
     if len(motifs) < NUM_CANDIDATES:
         raise InputError(
             source,
             "pfm",
             f"{len(motifs)} motifs; the background draw takes {NUM_CANDIDATES} candidates",
         )
-    core_pwms = _core_pwms(core)
-    core_widths = np.array([p.shape[1] for p in core_pwms])
-    if core_widths.min() >= seq_length:
-        raise InputError(
-            "task3",
-            "seq_length",
-            f"seq_length={seq_length} cannot hold any motif (narrowest core motif is "
-            f"{core_widths.min()} nt; the total motif width must stay below seq_length)",
-        )
-    return core, core_pwms, core_widths
+    return _planted_core(motifs, source, core_names, seq_length, "task3")
 
 
 def _attrs(params: dict, core_names, core, core_pwms, background_index, background, pool):
