@@ -51,9 +51,13 @@ def train(
     y_train, y_valid : np.ndarray, shape (N, C)
         Binary labels.
     config : TrainConfig, optional
-        Hyper-parameters; defaults are the paper's.
+        Hyper-parameters; defaults are the paper's. ``config.engine`` picks the loop: the
+        fast engine (:mod:`toolkit.training.engine`) or Keras' ``model.fit``.
     progress : bool
         Show a per-epoch progress bar with the monitored metric.
+    extra_callbacks : list, optional
+        Keras callbacks run after the others (the fast engine calls their epoch and
+        train hooks, not the batch hooks).
     checkpoint_dir : str or Path, optional
         Save weights, optimizer and schedule state after every epoch, and resume from there
         when it already holds a checkpoint (see :mod:`toolkit.training.resume`).
@@ -61,14 +65,65 @@ def train(
     Returns
     -------
     dict
-        Keras history: one list per metric (``loss``, ``auroc``, ``val_aupr``, ``lr``...), one
-        value per epoch run; all values are plain floats so the dict is JSON-serialisable.
+        Keras history: one list per metric (``loss``, ``val_aupr``, ``lr``...; ``accuracy``,
+        ``auroc`` and ``aupr`` of the training batches with the keras engine or
+        ``train_metrics``), one value per epoch run; all values are plain floats so the dict
+        is JSON-serialisable.
     """
     import tensorflow as tf
 
     config = config or TrainConfig()
     config.validate()
     compile_model(model, config.learning_rate)
+    callbacks, state, resume = _callbacks(
+        model, config, (x_train, y_train), progress, checkpoint_dir, extra_callbacks
+    )
+    initial_epoch = state["epoch"] if state else 0
+    state_finished = bool(state and state.get("finished"))
+    if state_finished:
+        # interrupted after training ended: restore the final weights, do not train on
+        model.optimizer.build(model.trainable_variables)
+        tf.train.Checkpoint(model=model, optimizer=model.optimizer).restore(
+            state["checkpoint"]
+        ).expect_partial()
+        history = state["history"]
+    elif config.engine == "fast":
+        from toolkit.training.engine import fit_fast
+
+        history = fit_fast(
+            model, (x_train, y_train), (x_valid, y_valid), config, callbacks, initial_epoch
+        )
+    else:
+        history = model.fit(
+            x_train,
+            y_train,
+            validation_data=(x_valid, y_valid),
+            epochs=config.epochs,
+            initial_epoch=initial_epoch,
+            batch_size=config.batch_size,
+            shuffle=config.shuffle,
+            callbacks=callbacks,
+            verbose=0,
+        ).history
+    if resume is not None and not state_finished:
+        history = resume.history  # the history before the resume too
+    return {
+        key: [float(v) if v is not None and math.isfinite(float(v)) else None for v in values]
+        for key, values in history.items()
+    }
+
+
+def _callbacks(model, config: TrainConfig, train_data, progress, checkpoint_dir, extra):
+    """Early stopping, the LR schedule, then the gradient record, checkpoint, bar and extras.
+
+    Returns
+    -------
+    tuple
+        The callback list, the saved training state (None when starting afresh) and the
+        checkpoint callback (None without ``checkpoint_dir``).
+    """
+    import tensorflow as tf
+
     mode = "min" if config.monitor == "val_loss" else "max"
     early_stopping = tf.keras.callbacks.EarlyStopping(
         monitor=config.monitor,
@@ -87,43 +142,19 @@ def train(
     if config.record_gradients:  # first: its logs reach early stopping, history, checkpoints
         from toolkit.training.gradients import gradient_callback
 
-        callbacks.insert(0, gradient_callback(x_train, y_train))
-    initial_epoch, state, resume = 0, None, None
+        callbacks.insert(0, gradient_callback(*train_data))
+    state, resume = None, None
     if checkpoint_dir is not None:
         from toolkit.training.resume import load_state, resume_callback
 
         state = load_state(checkpoint_dir)
-        initial_epoch = state["epoch"] if state else 0
         # after early stopping and the LR schedule: it restores their counters
         resume = resume_callback(checkpoint_dir, early_stopping, reduce_lr, state)
         callbacks.append(resume)
     if progress:
-        callbacks.append(_EpochBar(config.epochs, config.monitor, initial_epoch))
-    callbacks.extend(extra_callbacks or [])
-    if state and state.get("finished"):
-        # interrupted after training ended: restore the final weights, do not train on
-        model.optimizer.build(model.trainable_variables)
-        tf.train.Checkpoint(model=model, optimizer=model.optimizer).restore(
-            state["checkpoint"]
-        ).expect_partial()
-        history = state["history"]
-    else:
-        fit = model.fit(
-            x_train,
-            y_train,
-            validation_data=(x_valid, y_valid),
-            epochs=config.epochs,
-            initial_epoch=initial_epoch,
-            batch_size=config.batch_size,
-            shuffle=config.shuffle,
-            callbacks=callbacks,
-            verbose=0,
-        )
-        history = resume.history if resume is not None else fit.history
-    return {
-        key: [float(v) if v is not None and math.isfinite(float(v)) else None for v in values]
-        for key, values in history.items()
-    }
+        callbacks.append(_EpochBar(config.epochs, config.monitor, state["epoch"] if state else 0))
+    callbacks.extend(extra or [])
+    return callbacks, state, resume
 
 
 class _EpochBar:
