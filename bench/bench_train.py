@@ -1,12 +1,25 @@
-"""Benchmark: one CNN-deep training epoch on 21,000 Task 1 sequences, against this machine's
-own fp32 matmul peak.
+"""Benchmark: CNN-deep training on 21,000 Task 1-shaped sequences, the project's ``train()``
+against the seed's plain ``model.fit`` in the same process, and against this machine's own
+fp32 matmul peak.
 
-Usage: .venv/bin/python bench/bench_train.py [--n-train 21000] [--epochs 2]
+Usage: .venv/bin/python bench/bench_train.py [--n-train 21000] [--n-valid 3000] [--epochs 2]
+       [--rounds 2] [--variant engine=fast] [--variant engine=fast,bf16=true] [--intra N]
+       [--inter N]
 
-Prints seconds per epoch (the first epoch includes graph tracing, so the last one is used),
-the model's training FLOPs per epoch (forward conv/dense multiply-adds x 2, and backward
-counted as twice the forward, the usual 3x rule), the achieved GFLOP/s, and that as a fraction
-of a large square fp32 matmul measured in the same process with the same thread settings.
+The seed's loop is the original code's: ``compile(Adam(1e-3), BCE, metrics=['accuracy',
+AUC(ROC), AUC(PR)])`` and ``fit(x, y, batch_size=100, validation_data=(x_valid, y_valid))``.
+Each ``--variant`` is ``toolkit.training.train`` with those ``train`` keys (default: none, the
+default engine). Every round trains a fresh seeded model with the seed's loop and then with each
+variant for ``--epochs`` epochs, in the same process, one after the other (A, B, A, B...), so
+that whatever else the machine runs weighs on all of them alike; the ratios are of medians over
+rounds. An epoch's time is from its begin to its end hook (training batches and the validation
+pass); the first epoch includes tracing, so the steady epoch is the median of the others.
+
+Printed: epoch times, seq/s (training sequences per steady-epoch second), the ratio of each
+variant's seq/s to the seed loop's, and the fraction of the matmul peak: training FLOPs per
+epoch (forward conv/dense multiply-adds x 2, backward counted as twice the forward, the usual
+3x rule) per steady-epoch second over a large square fp32 matmul measured in the same process
+with the same thread settings.
 """
 
 from __future__ import annotations
@@ -51,40 +64,152 @@ def matmul_peak(size: int = 2048, repeats: int = 10) -> float:
     return 2 * size**3 / best / 1e9
 
 
+def parse_variant(text: str) -> dict:
+    """``engine=fast,bf16=true`` -> ``{"engine": "fast", "bf16": True}``."""
+    values = {}
+    for item in filter(None, text.split(",")):
+        key, _, raw = item.partition("=")
+        low = raw.strip().lower()
+        if low in ("true", "false"):
+            values[key.strip()] = low == "true"
+        else:
+            try:
+                values[key.strip()] = int(raw) if raw.strip().isdigit() else float(raw)
+            except ValueError:
+                values[key.strip()] = raw.strip()
+    return values
+
+
+def _epoch_clock():
+    """A Keras callback that records every epoch's wall and CPU (process) seconds."""
+    import tensorflow as tf
+
+    class EpochClock(tf.keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.times: list[float] = []
+            self.cpu: list[float] = []
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.begin = time.perf_counter()
+            self.cpu_begin = time.process_time()
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.times.append(time.perf_counter() - self.begin)
+            self.cpu.append(time.process_time() - self.cpu_begin)
+
+    return EpochClock()
+
+
+def _model():
+    import tensorflow as tf
+
+    from toolkit.models import build_model
+
+    tf.keras.backend.clear_session()
+    tf.keras.utils.set_random_seed(0)
+    return build_model("cnn-deep", activation="exponential")
+
+
+def seed_loop(data, epochs: int) -> tuple[list[float], list[float]]:
+    """The original code's compile and fit; every epoch's wall and CPU seconds."""
+    import tensorflow as tf
+
+    x, y, xv, yv = data
+    model = _model()
+    model.compile(
+        optimizer=tf.keras.optimizers.Adam(learning_rate=1e-3),
+        loss=tf.keras.losses.BinaryCrossentropy(from_logits=False, label_smoothing=0.0),
+        metrics=[
+            "accuracy",
+            tf.keras.metrics.AUC(curve="ROC", name="auroc"),
+            tf.keras.metrics.AUC(curve="PR", name="aupr"),
+        ],
+    )
+    clock = _epoch_clock()
+    model.fit(
+        x, y, batch_size=100, validation_data=(xv, yv), epochs=epochs, callbacks=[clock], verbose=0
+    )
+    return clock.times, clock.cpu
+
+
+def project_train(data, epochs: int, keys: dict) -> tuple[list[float], list[float]]:
+    """``toolkit.training.train`` with the ``train`` keys ``keys``; every epoch's wall and
+    CPU seconds."""
+    from toolkit.training import TrainConfig, train
+
+    x, y, xv, yv = data
+    clock = _epoch_clock()
+    config = TrainConfig.from_dict({"epochs": epochs, **keys}, "bench_train")
+    train(_model(), x, y, xv, yv, config, progress=False, extra_callbacks=[clock])
+    return clock.times, clock.cpu
+
+
+def _steady(times: list[float]) -> float:
+    return float(np.median(times[1:] if len(times) > 1 else times))
+
+
+def _report(args, names: list[str], runs: dict[str, list[tuple[list, list]]]) -> None:
+    import tensorflow as tf
+
+    flops = 3 * forward_flops(_model()) * args.n_train
+    peak = matmul_peak()
+    print(
+        f"threads: intra {tf.config.threading.get_intra_op_parallelism_threads() or 'auto'}, "
+        f"inter {tf.config.threading.get_inter_op_parallelism_threads() or 'auto'}, "
+        f"cpus {os.cpu_count()}; {args.n_train} training + {args.n_valid} validation "
+        f"sequences, batch 100, {args.epochs} epochs x {args.rounds} rounds"
+    )
+    print(f"training FLOPs per epoch: {flops / 1e9:.1f} GFLOP; fp32 matmul peak {peak:.1f} GFLOP/s")
+    seed_epoch = float(np.median([_steady(t) for t, _ in runs[names[0]]]))
+    seed_cpu = float(np.median([_steady(c) for _, c in runs[names[0]]]))
+    for name in names:
+        steady = [_steady(t) for t, _ in runs[name]]
+        epoch_s = float(np.median(steady))
+        cpu_s = float(np.median([_steady(c) for _, c in runs[name]]))
+        print(f"\n{name}")
+        for r, (times, cpu) in enumerate(runs[name]):
+            print(
+                f"  round {r + 1} epoch wall (s): {', '.join(f'{t:.2f}' for t in times)}; "
+                f"CPU (s): {', '.join(f'{t:.2f}' for t in cpu)}"
+            )
+        print(
+            f"  steady epoch {epoch_s:.2f} s -> {args.n_train / epoch_s:.0f} seq/s, "
+            f"{flops / epoch_s / 1e9:.1f} GFLOP/s = {flops / epoch_s / 1e9 / peak:.2f} of peak; "
+            f"ratio to the seed loop {seed_epoch / epoch_s:.2f} "
+            f"(per round: {', '.join(f'{seed_epoch / s:.2f}' for s in steady)}); "
+            f"CPU seconds per epoch {cpu_s:.2f}, ratio {seed_cpu / cpu_s:.2f}"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n-train", type=int, default=21000)
+    parser.add_argument("--n-valid", type=int, default=3000)
     parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--variant", action="append", default=None, help="train keys, k=v,...")
+    parser.add_argument("--intra", type=int, default=0, help="intra-op threads (0: TF's)")
+    parser.add_argument("--inter", type=int, default=0, help="inter-op threads (0: TF's)")
     args = parser.parse_args()
 
     import tensorflow as tf
 
-    from toolkit.models import build_model
-    from toolkit.training.train import compile_model
-
+    tf.config.threading.set_intra_op_parallelism_threads(args.intra)
+    tf.config.threading.set_inter_op_parallelism_threads(args.inter)
     rng = np.random.default_rng(0)
-    x = np.eye(4, dtype=np.float32)[rng.integers(0, 4, size=(args.n_train, 200))]
-    y = (rng.random((args.n_train, 12)) < 0.2).astype(np.float32)
-    tf.keras.utils.set_random_seed(0)
-    model = compile_model(build_model("cnn-deep", activation="exponential"))
-    times = []
-    for _ in range(args.epochs):
-        t0 = time.perf_counter()
-        model.fit(x, y, batch_size=100, epochs=1, verbose=0)
-        times.append(time.perf_counter() - t0)
-    epoch_s = times[-1]
-    flops = 3 * forward_flops(model) * args.n_train
-    achieved = flops / epoch_s / 1e9
-    peak = matmul_peak()
-    print(
-        f"threads: intra {tf.config.threading.get_intra_op_parallelism_threads() or 'auto'}, "
-        f"cpus {os.cpu_count()}"
-    )
-    print(f"epoch times (s): {', '.join(f'{t:.2f}' for t in times)}")
-    print(f"CNN-deep epoch on {args.n_train} sequences: {epoch_s:.2f} s")
-    print(f"training FLOPs per epoch: {flops / 1e9:.1f} GFLOP -> {achieved:.1f} GFLOP/s")
-    print(f"fp32 matmul peak (2048^2, TF): {peak:.1f} GFLOP/s")
-    print(f"fraction of peak: {achieved / peak:.2f}")
+    n = args.n_train + args.n_valid
+    x = np.eye(4, dtype=np.float32)[rng.integers(0, 4, size=(n, 200))]
+    y = (rng.random((n, 12)) < 0.2).astype(np.float32)
+    data = (x[: args.n_train], y[: args.n_train], x[args.n_train :], y[args.n_train :])
+    variants = {f"train() {v or '(defaults)'}": parse_variant(v) for v in args.variant or [""]}
+    names = ["seed loop (compile + fit, 3 metrics)", *variants]
+    runs: dict[str, list[list[float]]] = {name: [] for name in names}
+    for _ in range(args.rounds):
+        runs[names[0]].append(seed_loop(data, args.epochs))
+        for name, keys in variants.items():
+            runs[name].append(project_train(data, args.epochs, keys))
+    _report(args, names, runs)
 
 
 if __name__ == "__main__":
