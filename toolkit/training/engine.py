@@ -71,10 +71,11 @@ def fit_fast(
     generator = tf.random.Generator.from_seed(seed)
     steps = _Steps(model, training_twin(model, generator, config.bf16), config.train_metrics)
     batches = -(-len(x) // config.batch_size)
+    # last, as in model.fit: it records the logs as the callbacks left them (lr, grad_mean)
+    history = tf.keras.callbacks.History()
     callback_list = tf.keras.callbacks.CallbackList(
-        callbacks, model=model, epochs=config.epochs, steps=batches, verbose=0
+        [*callbacks, history], model=model, epochs=config.epochs, steps=batches, verbose=0
     )
-    history: dict[str, list[float]] = {}
     logs: dict[str, float] = {}
     model.stop_training = False
     callback_list.on_train_begin()
@@ -85,22 +86,25 @@ def fit_fast(
         logs = steps.train_epoch(x, y, order if config.shuffle else None, config.batch_size)
         logs |= steps.evaluate(*valid_data, config.batch_size)
         callback_list.on_epoch_end(epoch, logs)
-        for key, value in logs.items():
-            history.setdefault(key, []).append(float(value))
         if model.stop_training:
             break
     callback_list.on_train_end(logs)
-    return history
+    return {key: [float(v) for v in values] for key, values in history.history.items()}
 
 
 def _epoch_seed(seed: int, epoch: int) -> int:
     return int(np.random.SeedSequence((seed, epoch)).generate_state(1, np.uint32)[0])
 
 
-def _classification_metrics(prefix: str = "") -> list:
-    """Keras' metric objects of :func:`toolkit.training.train.compile_model`."""
+def _classification_metrics(n_outputs: int, prefix: str = "") -> list:
+    """Keras' metric objects of :func:`toolkit.training.train.compile_model`. ``"accuracy"``
+    is what Keras makes of the string for this output: binary accuracy for one sigmoid
+    output, *categorical* accuracy (argmax of labels = argmax of scores) for several."""
+    accuracy = (
+        tf.keras.metrics.BinaryAccuracy if n_outputs == 1 else tf.keras.metrics.CategoricalAccuracy
+    )
     return [
-        tf.keras.metrics.BinaryAccuracy(name=f"{prefix}accuracy"),
+        accuracy(name=f"{prefix}accuracy"),
         tf.keras.metrics.AUC(curve="ROC", name=f"{prefix}auroc"),
         tf.keras.metrics.AUC(curve="PR", name=f"{prefix}aupr"),
     ]
@@ -113,11 +117,12 @@ class _Steps:
         self.model, self.twin = model, twin
         self.variables = model.trainable_variables  # the optimizer's (and checkpoint's) order
         self.loss_fn = tf.keras.losses.BinaryCrossentropy(from_logits=False)
+        n_outputs = model.output_shape[-1]
         self.train_metrics = [tf.keras.metrics.Mean(name="loss")]
         if train_metrics:
-            self.train_metrics += _classification_metrics()
+            self.train_metrics += _classification_metrics(n_outputs)
         self.valid_metrics = [tf.keras.metrics.Mean(name="val_loss")]
-        self.valid_metrics += _classification_metrics("val_")
+        self.valid_metrics += _classification_metrics(n_outputs, "val_")
         x_spec = tf.TensorSpec((None, *model.input_shape[1:]), tf.float32)
         y_spec = tf.TensorSpec((None, *model.output_shape[1:]), tf.float32)
         self.train_step = tf.function(self._train_step, input_signature=[x_spec, y_spec])

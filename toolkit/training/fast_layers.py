@@ -29,10 +29,16 @@ frozen BN, ``noise_shape``, ``SpatialDropout``...), is shared as it is. A subcla
 
 from __future__ import annotations
 
+import functools
+import logging
+from pathlib import Path
+
 import tensorflow as tf
 from tensorflow import keras
 
-__all__ = ["FusedBatchNorm", "PackedDropout", "Bf16Conv1D", "training_twin"]
+__all__ = ["Bf16Conv1D", "FusedBatchNorm", "PackedDropout", "bf16_instructions", "training_twin"]
+
+log = logging.getLogger(__name__)
 
 #: Resolution of the dropout draw: one uint16 per element.
 _LEVELS = 65536
@@ -50,13 +56,18 @@ def training_twin(model, generator: tf.random.Generator, bf16: bool = False):
     generator : tf.random.Generator
         Where the dropout wrappers draw their masks (reset it to repeat them).
     bf16 : bool
-        Also run the Conv1D layers in bfloat16 (see the module docstring).
+        Also run the Conv1D layers in bfloat16 (see the module docstring); ignored, with a
+        warning, on a CPU without bf16 instructions (:func:`bf16_instructions`).
 
     Returns
     -------
     keras.Model
         Same inputs and outputs as ``model``; ``model`` itself when it cannot be cloned.
     """
+
+    if bf16 and not bf16_instructions():
+        log.warning("train.bf16: this CPU has no bf16 instructions; convolutions stay float32")
+        bf16 = False
 
     def substitute(layer):
         if _fusable_batch_norm(layer):
@@ -71,6 +82,21 @@ def training_twin(model, generator: tf.random.Generator, bf16: bool = False):
         return keras.models.clone_model(model, clone_function=substitute)
     except ValueError:  # a subclassed model: no graph to clone
         return model
+
+
+@functools.cache
+def bf16_instructions() -> bool:
+    """Whether this CPU multiplies bfloat16 natively (Linux ``avx512_bf16`` or ``amx_bf16``
+    flags; False where ``/proc/cpuinfo`` is missing)."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    flags = set()
+    for line in text.splitlines():
+        if line.startswith("flags"):
+            flags.update(line.partition(":")[2].split())
+    return bool(flags & {"avx512_bf16", "amx_bf16"})
 
 
 def _fusable_batch_norm(layer) -> bool:
