@@ -4,12 +4,16 @@ fp32 matmul peak.
 
 Usage: .venv/bin/python bench/bench_train.py [--n-train 21000] [--n-valid 3000] [--epochs 2]
        [--rounds 2] [--variant engine=fast] [--variant engine=fast,bf16=true] [--intra N]
-       [--inter N]
+       [--inter N] [--seed-without-metrics]
 
 The seed's loop is the original code's: ``compile(Adam(1e-3), BCE, metrics=['accuracy',
 AUC(ROC), AUC(PR)])`` and ``fit(x, y, batch_size=100, validation_data=(x_valid, y_valid))``.
 Each ``--variant`` is ``toolkit.training.train`` with those ``train`` keys (default: none, the
-default engine). Every round trains a fresh seeded model with the seed's loop and then with each
+default engine), plus three keys of this benchmark's own that take the fast engine apart:
+``fused_bn=false`` (Keras' batch norm in the twin), ``packed_dropout=false`` (Keras' dropout)
+and ``checkpoint=true`` (epoch checkpoints to a temporary folder, as every run of a sweep
+writes). ``--seed-without-metrics`` adds the seed's fit compiled without metrics (what the
+training-batch and validation AUCs cost). Every round trains a fresh seeded model with the seed's loop and then with each
 variant for ``--epochs`` epochs, in the same process, one after the other (A, B, A, B...), so
 that whatever else the machine runs weighs on all of them alike; the ratios are of medians over
 rounds. An epoch's time is from its begin to its end hook (training batches and the validation
@@ -111,7 +115,7 @@ def _model():
     return build_model("cnn-deep", activation="exponential")
 
 
-def seed_loop(data, epochs: int) -> tuple[list[float], list[float]]:
+def seed_loop(data, epochs: int, metrics: bool = True) -> tuple[list[float], list[float]]:
     """The original code's compile and fit; every epoch's wall and CPU seconds."""
     import tensorflow as tf
 
@@ -124,7 +128,9 @@ def seed_loop(data, epochs: int) -> tuple[list[float], list[float]]:
             "accuracy",
             tf.keras.metrics.AUC(curve="ROC", name="auroc"),
             tf.keras.metrics.AUC(curve="PR", name="aupr"),
-        ],
+        ]
+        if metrics
+        else None,
     )
     clock = _epoch_clock()
     model.fit(
@@ -134,14 +140,37 @@ def seed_loop(data, epochs: int) -> tuple[list[float], list[float]]:
 
 
 def project_train(data, epochs: int, keys: dict) -> tuple[list[float], list[float]]:
-    """``toolkit.training.train`` with the ``train`` keys ``keys``; every epoch's wall and
-    CPU seconds."""
-    from toolkit.training import TrainConfig, train
+    """``toolkit.training.train`` with the ``train`` keys ``keys`` (and this benchmark's
+    ``fused_bn``, ``packed_dropout``, ``checkpoint``); every epoch's wall and CPU seconds."""
+    import tempfile
+    from unittest import mock
 
+    from toolkit.training import TrainConfig, fast_layers, train
+
+    keys = dict(keys)
+    patches = [
+        mock.patch.object(fast_layers, name, lambda layer: False)
+        for key, name in (
+            ("fused_bn", "_fusable_batch_norm"),
+            ("packed_dropout", "_packable_dropout"),
+        )
+        if not keys.pop(key, True)
+    ]
+    checkpoint = keys.pop("checkpoint", False)
     x, y, xv, yv = data
     clock = _epoch_clock()
     config = TrainConfig.from_dict({"epochs": epochs, **keys}, "bench_train")
-    train(_model(), x, y, xv, yv, config, progress=False, extra_callbacks=[clock])
+    with tempfile.TemporaryDirectory() as scratch:
+        for patch in patches:
+            patch.start()
+        try:
+            train(
+                _model(), x, y, xv, yv, config, progress=False, extra_callbacks=[clock],
+                checkpoint_dir=scratch if checkpoint else None,
+            )  # fmt: skip
+        finally:
+            for patch in patches:
+                patch.stop()
     return clock.times, clock.cpu
 
 
@@ -191,6 +220,7 @@ def main() -> None:
     parser.add_argument("--variant", action="append", default=None, help="train keys, k=v,...")
     parser.add_argument("--intra", type=int, default=0, help="intra-op threads (0: TF's)")
     parser.add_argument("--inter", type=int, default=0, help="inter-op threads (0: TF's)")
+    parser.add_argument("--seed-without-metrics", action="store_true")
     args = parser.parse_args()
 
     import tensorflow as tf
@@ -203,10 +233,14 @@ def main() -> None:
     y = (rng.random((n, 12)) < 0.2).astype(np.float32)
     data = (x[: args.n_train], y[: args.n_train], x[args.n_train :], y[args.n_train :])
     variants = {f"train() {v or '(defaults)'}": parse_variant(v) for v in args.variant or [""]}
-    names = ["seed loop (compile + fit, 3 metrics)", *variants]
-    runs: dict[str, list[list[float]]] = {name: [] for name in names}
+    bare = "seed's fit compiled without metrics"
+    names = ["seed loop (compile + fit, 3 metrics)", *([bare] if args.seed_without_metrics else [])]
+    names += list(variants)
+    runs: dict[str, list[tuple[list, list]]] = {name: [] for name in names}
     for _ in range(args.rounds):
         runs[names[0]].append(seed_loop(data, args.epochs))
+        if args.seed_without_metrics:
+            runs[bare].append(seed_loop(data, args.epochs, metrics=False))
         for name, keys in variants.items():
             runs[name].append(project_train(data, args.epochs, keys))
     _report(args, names, runs)
