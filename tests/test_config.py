@@ -58,6 +58,8 @@ def test_specs_are_stable_and_content_addressed(tmp_path):
         ({"task": "task9"}, "task", "task1"),
         ({"train": {"epoch": 3}}, "train", "unknown keys"),
         ({"train": {"monitor": "val_acc"}}, "train.monitor", "val_aupr"),
+        ({"train": {"engine": "turbo"}}, "train.engine", "fast"),
+        ({"train": {"train_metrics": 1}}, "train.train_metrics", "true or false"),
         ({"tomtom": {"backend": "blast"}}, "tomtom.backend", "lite"),
         ({"tomtom": {"target": "nowhere.meme"}}, "tomtom.target", "does not exist"),
         ({"data": {"path": "missing.h5"}}, "data.path", "does not exist"),

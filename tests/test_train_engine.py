@@ -113,15 +113,19 @@ def test_packed_dropout_keeps_the_rate_and_the_expectation():
     from toolkit.training.fast_layers import PackedDropout
 
     generator = tf.random.Generator.from_seed(3)
-    for rate in (0.1, 0.5):
+    # an odd last axis (words for the flattened tensor) and an even one (a word per 2 channels)
+    for rate, shape in ((0.1, (200, 101, 7)), (0.5, (100, 50, 32)), (0.3, (3000, 48))):
         layer = PackedDropout(tf.keras.layers.Dropout(rate), generator)
-        out = layer(tf.ones((200, 101, 7)), training=True).numpy()  # an odd element count
+        out = layer(tf.ones(shape), training=True).numpy()
         dropped = float((out == 0).mean())
-        # 141,400 Bernoulli draws: the standard error of the fraction is below 0.0014
+        # >= 141,400 Bernoulli draws: the standard error of the fraction is below 0.0014
         assert dropped == pytest.approx(rate, abs=0.006)
         kept = out[out != 0]
         np.testing.assert_allclose(kept, 1 / (1 - round(rate * 65536) / 65536), rtol=1e-6)
         assert float(out.mean()) == pytest.approx(1.0, abs=0.012)
+        # neighbouring units (the two halves of a word) are independent
+        pairs = (out.reshape(-1, 2) == 0).astype(float)
+        assert np.corrcoef(pairs[:, 0], pairs[:, 1])[0, 1] == pytest.approx(0, abs=0.015)
         np.testing.assert_array_equal(layer(tf.ones((3, 4)), training=False), np.ones((3, 4)))
     generator.reset_from_seed(9)
     first = layer(tf.ones((50, 8)), training=True).numpy()

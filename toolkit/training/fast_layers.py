@@ -192,11 +192,18 @@ class PackedDropout(keras.layers.Layer):
         """Zero each unit of ``inputs`` (any shape) with probability ``threshold / 65536``."""
         if not training:
             return inputs
-        n = tf.size(inputs)
-        words = self._generator[0].uniform_full_int([(n + 1) // 2], dtype=tf.uint32)
-        halves = tf.reshape(tf.bitcast(words, tf.uint16), [-1])[:n]
+        channels = inputs.shape[-1]
+        if channels is not None and channels % 2 == 0:  # (..., C/2) words are (..., C) halves
+            shape = tf.concat([tf.shape(inputs)[:-1], [channels // 2]], 0)
+            halves = tf.bitcast(
+                self._generator[0].uniform_full_int(shape, dtype=tf.uint32), tf.uint16
+            )
+        else:
+            n = tf.size(inputs)
+            words = self._generator[0].uniform_full_int([(n + 1) // 2], dtype=tf.uint32)
+            halves = tf.reshape(tf.bitcast(words, tf.uint16), [-1])[:n]
         keep = tf.reshape(halves, tf.shape(inputs)) >= tf.constant(self.threshold, tf.uint16)
-        return inputs * (tf.cast(keep, inputs.dtype) * self.scale)
+        return inputs * tf.where(keep, tf.constant(self.scale, inputs.dtype), 0)
 
 
 class Bf16Conv1D(keras.layers.Layer):
