@@ -33,7 +33,11 @@ import tensorflow as tf
 from toolkit.config.train import TrainConfig
 from toolkit.training.fast_layers import training_twin
 
-__all__ = ["fit_fast"]
+__all__ = ["STEPS_PER_CALL", "fit_fast"]
+
+#: Batches per call of the compiled step function (a loop inside it): one Python-to-graph
+#: call, with its argument conversion, per this many steps instead of per step.
+STEPS_PER_CALL = 10
 
 
 def fit_fast(
@@ -123,10 +127,13 @@ class _Steps:
             self.train_metrics += _classification_metrics(n_outputs)
         self.valid_metrics = [tf.keras.metrics.Mean(name="val_loss")]
         self.valid_metrics += _classification_metrics(n_outputs, "val_")
-        x_spec = tf.TensorSpec((None, *model.input_shape[1:]), tf.float32)
-        y_spec = tf.TensorSpec((None, *model.output_shape[1:]), tf.float32)
-        self.train_step = tf.function(self._train_step, input_signature=[x_spec, y_spec])
-        self.valid_step = tf.function(self._valid_step, input_signature=[x_spec, y_spec])
+        # before the first step: its slots are not made inside the compiled loop
+        model.optimizer.build(self.variables)
+        # (steps, batch, ...): a group of batches, one step each
+        x_spec = tf.TensorSpec((None, None, *model.input_shape[1:]), tf.float32)
+        y_spec = tf.TensorSpec((None, None, *model.output_shape[1:]), tf.float32)
+        self.train_steps = tf.function(_looped(self._train_step), input_signature=[x_spec, y_spec])
+        self.valid_steps = tf.function(_looped(self._valid_step), input_signature=[x_spec, y_spec])
 
     def _total_loss(self, net, y, p):
         """Keras' compiled loss: the batch-mean BCE plus the model's regularisation losses."""
@@ -153,21 +160,40 @@ class _Steps:
 
     def train_epoch(self, x, y, order: np.ndarray | None, batch_size: int) -> dict[str, float]:
         """One pass over ``x`` in ``order`` (None: as stored); the training logs."""
-        return self._run(self.train_step, self.train_metrics, x, y, order, batch_size)
+        return self._run(self.train_steps, self.train_metrics, x, y, order, batch_size)
 
     def evaluate(self, x, y, batch_size: int) -> dict[str, float]:
         """One inference pass over the validation set; its logs (``val_`` keys)."""
-        return self._run(self.valid_step, self.valid_metrics, x, y, None, batch_size)
+        return self._run(self.valid_steps, self.valid_metrics, x, y, None, batch_size)
 
     @staticmethod
-    def _run(step, metrics, x, y, order, batch_size) -> dict[str, float]:
+    def _run(steps, metrics, x, y, order, batch_size) -> dict[str, float]:
+        """``steps`` over ``x[order]`` (None: as stored) in groups of up to
+        :data:`STEPS_PER_CALL` full batches, then the short last batch; the metrics."""
         for metric in metrics:
             metric.reset_state()
-        for start in range(0, len(x), batch_size):
+        n = len(x)
+        group = STEPS_PER_CALL * batch_size
+        full = n - n % batch_size
+        bounds = [(s, min(s + group, full)) for s in range(0, full, group)]
+        bounds += [(full, n)] if full < n else []
+        for start, stop in bounds:
             if order is None:
-                xb, yb = x[start : start + batch_size], y[start : start + batch_size]
+                xb, yb = x[start:stop], y[start:stop]
             else:
-                index = order[start : start + batch_size]
-                xb, yb = x[index], y[index]
-            step(np.asarray(xb, np.float32), np.asarray(yb, np.float32))
+                xb, yb = x[order[start:stop]], y[order[start:stop]]
+            size = min(batch_size, stop - start)
+            xb = np.asarray(xb, np.float32).reshape(-1, size, *np.shape(x)[1:])
+            steps(xb, np.asarray(yb, np.float32).reshape(len(xb), size, -1))
         return {metric.name: float(metric.result()) for metric in metrics}
+
+
+def _looped(step):
+    """A function of ``(xs, ys)``, shapes ``(K, B, ...)``, that runs ``step(xs[k], ys[k])``
+    for k = 0..K-1 (traced as one loop)."""
+
+    def steps(xs, ys):
+        for k in tf.range(tf.shape(xs)[0]):
+            step(xs[k], ys[k])
+
+    return steps
