@@ -37,8 +37,8 @@ class TrainConfig:
     validation metrics once per epoch as Keras did; ``keras`` is the paper's ``model.fit``
     (its training curves then always include the training-batch metrics). ``train_metrics``
     adds the training-batch ``accuracy``, ``auroc`` and ``aupr`` to the fast engine's history
-    (off: Keras' streaming AUC over every training batch costs a third of an epoch on 2 cores,
-    and only ``loss`` and the ``val_`` keys are read downstream). ``bf16`` runs the fast
+    (off: Keras' streaming AUC over every training batch cost up to 40 % of an epoch on a
+    2-core Xeon, and only ``loss`` and the ``val_`` keys are read downstream). ``bf16`` runs the fast
     engine's convolutions in bfloat16 (needs a CPU with bf16 instructions, e.g.
     avx512_bf16 or AMX; off: not shown to keep the paper's numbers).
     """
