@@ -8,8 +8,8 @@ Usage: .venv/bin/python bench/bench_train.py [--n-train 21000] [--n-valid 3000] 
 
 The seed's loop is the original code's: ``compile(Adam(1e-3), BCE, metrics=['accuracy',
 AUC(ROC), AUC(PR)])`` and ``fit(x, y, batch_size=100, validation_data=(x_valid, y_valid))``.
-Each ``--variant`` is ``toolkit.training.train`` with those ``train`` keys (default: none, the
-default engine), plus three keys of this benchmark's own that take the fast engine apart:
+Each ``--variant`` is ``toolkit.training.train`` with those ``train`` keys (default:
+``engine=fast``), plus three keys of this benchmark's own that take the fast engine apart:
 ``fused_bn=false`` (Keras' batch norm in the twin), ``packed_dropout=false`` (Keras' dropout)
 and ``checkpoint=true`` (epoch checkpoints to a temporary folder, as every run of a sweep
 writes). ``--seed-without-metrics`` adds the seed's fit compiled without metrics (what the
@@ -232,7 +232,9 @@ def main() -> None:
     x = np.eye(4, dtype=np.float32)[rng.integers(0, 4, size=(n, 200))]
     y = (rng.random((n, 12)) < 0.2).astype(np.float32)
     data = (x[: args.n_train], y[: args.n_train], x[args.n_train :], y[args.n_train :])
-    variants = {f"train() {v or '(defaults)'}": parse_variant(v) for v in args.variant or [""]}
+    variants = {
+        f"train() {v or '(defaults)'}": parse_variant(v) for v in args.variant or ["engine=fast"]
+    }
     bare = "seed's fit compiled without metrics"
     names = ["seed loop (compile + fit, 3 metrics)", *([bare] if args.seed_without_metrics else [])]
     names += list(variants)

@@ -171,7 +171,7 @@ def test_without_randomness_and_fusion_the_engine_is_the_seed_loop(data, monkeyp
     x, y, xv, yv = data
     small = (x[:300], y[:300], xv, yv)  # 2 epochs of 6 batches
     expected = _seed_loop(_cnn_deep(dropout=False), small, 2, shuffle=False)
-    config = TrainConfig(epochs=2, batch_size=BATCH, shuffle=False)
+    config = TrainConfig(epochs=2, batch_size=BATCH, shuffle=False, engine="fast")
     got = train(_cnn_deep(dropout=False), *small, config, progress=False)
     for key in (*KEYS, "val_accuracy"):
         assert got[key] == pytest.approx(expected[key], rel=1e-5), key
@@ -185,7 +185,7 @@ def test_without_randomness_the_engine_follows_the_seed_loop(data):
     rounding flips for a sequence or two of the 500.)"""
     epochs = 3
     expected = _seed_loop(_cnn_deep(dropout=False), data, epochs, shuffle=False)
-    config = TrainConfig(epochs=epochs, batch_size=BATCH, shuffle=False)
+    config = TrainConfig(epochs=epochs, batch_size=BATCH, shuffle=False, engine="fast")
     got = train(_cnn_deep(dropout=False), *data, config, progress=False)
     for key in KEYS:
         assert got[key] == pytest.approx(expected[key], rel=0.02), key
@@ -203,7 +203,12 @@ def test_the_engine_follows_the_seed_loop_within_trial_spread(data):
     (masks of the wrong rate, a batch order that repeats) moves the curves further."""
     epochs = 3
     expected = _seed_loop(_cnn_deep(), data, epochs)
-    got = train(_cnn_deep(), *data, TrainConfig(epochs=epochs, batch_size=BATCH), progress=False)
+    got = train(
+        _cnn_deep(),
+        *data,
+        TrainConfig(epochs=epochs, batch_size=BATCH, engine="fast"),
+        progress=False,
+    )
     tolerance = {"loss": 0.024, "val_loss": 0.027, "val_auroc": 0.054, "val_aupr": 0.068}
     for key in KEYS:
         assert len(got[key]) == epochs
@@ -216,7 +221,9 @@ def test_validation_metrics_are_those_of_keras_evaluate(data):
     """Early stopping and the schedule read these: they must be Keras' numbers."""
     x, y, xv, yv = data
     model = _cnn_deep()
-    history = train(model, x[:600], y[:600], xv, yv, TrainConfig(epochs=1), progress=False)
+    history = train(
+        model, x[:600], y[:600], xv, yv, TrainConfig(epochs=1, engine="fast"), progress=False
+    )
     evaluated = model.evaluate(xv, yv, batch_size=100, verbose=0, return_dict=True)
     for key in ("loss", "accuracy", "auroc", "aupr"):
         assert history[f"val_{key}"][0] == pytest.approx(evaluated[key], rel=1e-5), key
@@ -225,9 +232,9 @@ def test_validation_metrics_are_those_of_keras_evaluate(data):
 def test_history_keys(data):
     x, y, xv, yv = data[0][:200], data[1][:200], data[2][:100], data[3][:100]
     val = {"val_loss", "val_accuracy", "val_auroc", "val_aupr", "lr"}
-    fast = train(_cnn_deep(), x, y, xv, yv, TrainConfig(epochs=1), progress=False)
+    fast = train(_cnn_deep(), x, y, xv, yv, TrainConfig(epochs=1, engine="fast"), progress=False)
     assert set(fast) == {"loss"} | val
-    config = TrainConfig(epochs=1, train_metrics=True)
+    config = TrainConfig(epochs=1, train_metrics=True, engine="fast")
     with_metrics = train(_cnn_deep(), x, y, xv, yv, config, progress=False)
     assert set(with_metrics) == {"loss", "accuracy", "auroc", "aupr"} | val
     keras = train(_cnn_deep(), x, y, xv, yv, TrainConfig(epochs=1, engine="keras"), progress=False)
@@ -239,7 +246,7 @@ def test_a_resumed_engine_run_repeats_the_uninterrupted_one(tmp_path, data):
     """Batches and masks come from (seed, epoch): resuming after epoch 2 gives the losses an
     uninterrupted run has (the Keras loop reshuffles from its own state instead)."""
     x, y, xv, yv = data[0][:400], data[1][:400], data[2][:200], data[3][:200]
-    config = TrainConfig(epochs=4)
+    config = TrainConfig(epochs=4, engine="fast")
     whole = train(_cnn_deep(), x, y, xv, yv, config, progress=False)
 
     class Preempt(tf.keras.callbacks.Callback):
@@ -277,5 +284,5 @@ def test_engine_keys_are_checked(values, field, message):
 
 def test_engine_key_defaults():
     config = TrainConfig.from_dict({})
-    assert (config.engine, config.train_metrics, config.bf16) == ("fast", False, False)
+    assert (config.engine, config.train_metrics, config.bf16) == ("keras", False, False)
     assert TrainConfig.from_dict({"engine": "keras", "train_metrics": True}).engine == "keras"

@@ -32,10 +32,12 @@ class TrainConfig:
     ``restore_best_weights=False`` reproduces the paper (last-epoch weights are kept);
     set it True to keep the weights of the best monitored epoch instead.
 
-    ``engine`` picks the loop (:mod:`toolkit.training.engine`): ``fast`` (the default) trains
-    a twin of the model with fused batch norm and cheaper dropout masks and computes the
-    validation metrics once per epoch as Keras did; ``keras`` is the paper's ``model.fit``
-    (its training curves then always include the training-batch metrics). ``train_metrics``
+    ``engine`` picks the loop: ``keras`` (the default) is the paper's ``model.fit`` (its
+    training curves always include the training-batch metrics); ``fast``
+    (:mod:`toolkit.training.engine`) trains a twin of the model with fused batch norm and
+    cheaper dropout masks and computes the validation metrics once per epoch as Keras did.
+    ``fast`` is opt-in until paper-scale sweeps show its numbers within the trial spread of
+    ``keras``'s (docs/benchmarks.md); a config that names it has its own spec hashes. ``train_metrics``
     adds the training-batch ``accuracy``, ``auroc`` and ``aupr`` to the fast engine's history
     (off: Keras' streaming AUC over every training batch cost up to 40 % of an epoch on a
     2-core Xeon, and only ``loss`` and the ``val_`` keys are read downstream). ``bf16`` runs the fast
@@ -65,7 +67,7 @@ class TrainConfig:
         False, Boolean(), "Supp Fig 4: first-layer gradient mean/std per epoch"
     )
     engine: str = _key(
-        "fast",
+        "keras",
         OneOf(ENGINES),
         "training loop: fast (fused batch norm, packed dropout draws) or keras (model.fit)",
     )

@@ -51,8 +51,8 @@ def train(
     y_train, y_valid : np.ndarray, shape (N, C)
         Binary labels.
     config : TrainConfig, optional
-        Hyper-parameters; defaults are the paper's. ``config.engine`` picks the loop: the
-        fast engine (:mod:`toolkit.training.engine`) or Keras' ``model.fit``.
+        Hyper-parameters; defaults are the paper's. ``config.engine`` picks the loop: Keras'
+        ``model.fit`` (the default) or the fast engine (:mod:`toolkit.training.engine`).
     progress : bool
         Show a per-epoch progress bar with the monitored metric.
     extra_callbacks : list, optional
