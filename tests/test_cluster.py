@@ -31,6 +31,13 @@ def test_shipped_profiles_are_valid():
         ({"runs_per_element": 1.5}, "runs_per_element", "integer >= 1"),
         ({"partition": "debug; rm -rf /"}, "partition", "not a valid Slurm name"),
         ({"srun_args": "--mpi=pmix"}, "srun_args", "list of strings"),
+        ({"concurrent_runs": 0}, "concurrent_runs", "integer >= 1"),
+        ({"runs_per_element": 2, "concurrent_runs": 3}, "concurrent_runs", "runs_per_element"),
+        (
+            {"runs_per_element": 4, "cpus_per_task": 2, "concurrent_runs": 4},
+            "concurrent_runs",
+            "one CPU each",
+        ),
     ],
 )
 def test_bad_profiles_name_file_key_and_expectation(tmp_path, values, key, message):

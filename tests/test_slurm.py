@@ -260,3 +260,40 @@ def test_task3_sweep_runs_as_a_slurm_array_with_all_four_attribution_methods(
     assert tasks == {"0", "1"}  # each run in its own array element
     attr = (results / "summary" / "task3_attribution_results.tsv").read_text().splitlines()
     assert len(attr) == 3
+
+
+def _log_span(run: Path) -> tuple[str, str]:
+    """First and last timestamps of a run's log (``YYYY-mm-dd HH:MM:SS,ms``)."""
+    lines = [line for line in (run / "run.log").read_text().splitlines() if line[:2] == "20"]
+    return lines[0][:23], lines[-1][:23]
+
+
+def test_concurrent_runs_of_an_element_train_at_once_and_resume_after_preemption(
+    slurm, tmp_path, reference_data, capsys
+):
+    """``concurrent_runs: 2``: the element's two runs train at the same time in two processes
+    (their logs overlap, their pids differ), one CPU each; preempted, the requeued element
+    resumes both from their epoch checkpoints."""
+    config = _config(
+        tmp_path,
+        reference_data,
+        data={"generate": {"n_seq": 2000, "pfm": str(reference_data / "pfm_vertebrates.txt")}},
+        train={"epochs": 8, "patience": 8},
+    )
+    profile = write_profile(
+        tmp_path / "concurrent.yaml", cpus_per_task=2, runs_per_element=2, concurrent_runs=2
+    )
+    results = tmp_path / "results"
+    assert main(["submit", str(config), "--profile", str(profile), "--results", str(results)]) == 0
+    runs = [results / "runs" / f"cnn-deep_{a}_0" for a in ("relu", "exponential")]
+    preempt_after_epoch(runs[0], 2, tmp_path / "urgent.out")
+    records = [wait_for_record(run) for run in runs]
+    (first_start, first_end), (second_start, second_end) = map(_log_span, runs)
+    assert first_start < second_end and second_start < first_end  # at the same time
+    assert records[0]["host"]["pid"] != records[1]["host"]["pid"]
+    for record in records:
+        assert record["epochs_run"] == 8 and record["slurm"]["SLURM_RESTART_COUNT"] == "1"
+        assert record["device"]["kind"] == "cpu" and record["device"]["cpu"]["cores"] >= 1
+    assert "resumed training from epoch" in (runs[0] / "run.log").read_text()
+    (entry,) = _submissions(results)
+    assert len(entry["elements"]) == 1

@@ -12,6 +12,7 @@ from pathlib import Path
 PACKAGES = (
     "expact",
     "tensorflow-cpu",
+    "tensorflow",  # the GPU image's wheel (tensorflow[and-cuda])
     "keras",
     "numpy",
     "h5py",

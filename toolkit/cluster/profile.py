@@ -33,6 +33,10 @@ class Profile:
         Elements of one array running at once (``--array=0-N%P``).
     runs_per_element : int
         Runs packed into one element, so TF import and container start are paid once.
+    concurrent_runs : int
+        Runs of an element trained at the same time (at most ``runs_per_element``), each in
+        its own process with ``cpus_per_task // concurrent_runs`` threads; with a GPU they
+        share it (TensorFlow's memory growth). 1: one after another.
     max_array_size : int or None
         Cap on elements per array submission, below the cluster's MaxArraySize.
     srun_args : list of str
@@ -58,6 +62,7 @@ class Profile:
     gpus_per_node: int = 0
     array_parallelism: int = 32
     runs_per_element: int = 1
+    concurrent_runs: int = 1
     max_array_size: int | None = None
     srun_args: list[str] = field(default_factory=list)
     signal_delay_s: int = 120
@@ -105,9 +110,11 @@ def parse_profile(raw: dict, source: str = "profile", name: str = "profile") -> 
         "cpus_per_task",
         "array_parallelism",
         "runs_per_element",
+        "concurrent_runs",
         "signal_delay_s",
     ):
         _check_int(values, key, source, minimum=1)
+    _check_concurrency(values, source)
     _check_int(values, "gpus_per_node", source, minimum=0)
     if values.get("max_array_size") is not None:
         _check_int(values, "max_array_size", source, minimum=1)
@@ -137,6 +144,27 @@ def parse_profile(raw: dict, source: str = "profile", name: str = "profile") -> 
     if values.get("container") is not None:
         values["container"] = _image_path(values["container"], source)
     return Profile(**values)
+
+
+def _check_concurrency(values: dict, source: str) -> None:
+    """``concurrent_runs`` fits the element: no more than its runs, at least a CPU each."""
+    concurrent = values.get("concurrent_runs", Profile.concurrent_runs)
+    runs = values.get("runs_per_element", Profile.runs_per_element)
+    cpus = values.get("cpus_per_task", Profile.cpus_per_task)
+    if concurrent > runs:
+        raise InputError(
+            source,
+            "concurrent_runs",
+            f"{concurrent} concurrent runs, but an element holds only runs_per_element = "
+            f"{runs}; raise runs_per_element to at least {concurrent}",
+        )
+    if concurrent > cpus:
+        raise InputError(
+            source,
+            "concurrent_runs",
+            f"{concurrent} concurrent runs need at least one CPU each, but cpus_per_task = "
+            f"{cpus}; raise cpus_per_task to at least {concurrent}",
+        )
 
 
 def _image_path(value: str, source: str) -> str:
@@ -217,6 +245,10 @@ def check_profile(profile: str | os.PathLike | Profile) -> str:
         f"profile {profile.name}: {profile.cpus_per_task} CPU(s), {profile.mem_gb:g} GB, "
         f"{profile.time_min} min, {profile.runs_per_element} run(s) per element"
     )
+    if profile.concurrent_runs > 1:
+        line += f", {profile.concurrent_runs} at a time"
+    if profile.gpus_per_node:
+        line += f", {profile.gpus_per_node} GPU(s) (checked before training)"
     if profile.container is not None:
         line += f"; container image {profile.container}"
         _check_image(profile)

@@ -195,7 +195,14 @@ def submit(
     for indices in chunk(len(elements), max_size):
         with executor.batch():
             jobs = [
-                executor.submit(ArrayElement(str(results_dir), [s.to_dict() for s in elements[i]]))
+                executor.submit(
+                    ArrayElement(
+                        str(results_dir),
+                        [s.to_dict() for s in elements[i]],
+                        gpus=profile.gpus_per_node,
+                        concurrent=profile.concurrent_runs if cluster != "debug" else 1,
+                    )
+                )
                 for i in indices
             ]
         entry = {

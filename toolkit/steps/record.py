@@ -2,7 +2,8 @@
 
 Every record holds ``status``, ``spec``, ``seed``, ``versions`` (packages, Python, platform,
 the Tomtom back-end when the run used one), ``container`` (the Apptainer image and its labels,
-None outside one), ``host`` (name, pid), ``slurm`` (job, array task, restart count, tasks),
+None outside one), ``device`` (what it trained on: CPU model and flags, or the GPUs, driver,
+CUDA and cuDNN versions; :func:`toolkit.training.device.device_record`), ``host`` (name, pid), ``slurm`` (job, array task, restart count, tasks),
 ``faults`` (test hooks active in the run; empty in normal use), ``first_layer``,
 ``epochs_run``, ``metrics`` (test ``auroc``/``aupr``), ``metrics_per_class``, ``files``
 (and, for runs trained in one process, ``model_built``: the first conv block as built)
@@ -90,6 +91,7 @@ def record(
     from toolkit import faults
     from toolkit.models import FIRST_ACTIVATION_LAYER
     from toolkit.provenance import container_record, package_versions
+    from toolkit.training.device import device_record
 
     timings = dict(clock.timings)
     if fitted is not None:
@@ -108,6 +110,7 @@ def record(
         "seed": spec.seed,
         "versions": versions,
         "container": container_record(),
+        "device": device_record(),
         "host": {"name": socket.gethostname(), "pid": os.getpid()},
         "slurm": {k: os.environ.get(k) for k in SLURM_VARIABLES},
         "faults": faults.active(),
