@@ -20,12 +20,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import h5py
 
 from toolkit.config import SweepConfig, resolve_paths
 from toolkit.config.schema import input_file_exists
 from toolkit.errors import InputError
+
+if TYPE_CHECKING:
+    from toolkit.data.labels import LabelCounts
 from toolkit.tasks import TASKS, resolve
 
 __all__ = ["check_data_file", "check_inputs"]
@@ -92,9 +96,9 @@ def check_inputs(
         checked.append(_check_pfm(config.task, generate, will_generate=not made))
 
     if config.task == "sequences" and generate and not made:
-        checked.append(_check_sequence_import(generate))
+        checked += _check_sequence_import(generate)
     if made:
-        checked.append(_check_data(config, data))
+        checked += _check_data(config, data)
     else:
         # parse_config already refused a data.path that does not exist, so this is the
         # generated default; its parameters were checked with the config
@@ -119,20 +123,24 @@ def _check_motif_set(config: SweepConfig, target: Path) -> str:
     return f"Tomtom target: {name} from pyjaspar, written to {target} before the first run"
 
 
-def _check_sequence_import(generate: dict) -> str:
-    """Read both files of a FASTA + label table import and split them, as the import will."""
+def _check_sequence_import(generate: dict) -> list[str]:
+    """Read both files of a FASTA + label table import and split them, as the import will;
+    then the labels of each split (:func:`toolkit.data.labels.check_labels`)."""
+    from toolkit.data.labels import check_labels
     from toolkit.data.sequences import checked, split_rows
 
     options = {
         k: generate[k] for k in ("id_column", "label_columns", "length", "resize") if k in generate
     }
     _, ids, names, y, length = checked(generate["fasta"], generate["labels"], **options)
-    rows = split_rows(ids, generate.get("split"), generate["fasta"])
+    rows = split_rows(ids, generate.get("split"), generate["fasta"])  # the import's own split
+    counts = check_labels({s: y[index] for s, index in rows.items()}, generate["labels"], names)
     sizes = "/".join(str(len(rows[s])) for s in ("train", "valid", "test"))
-    return (
+    return [
         f"FASTA {generate['fasta']} and labels {generate['labels']}: {len(ids)} sequences of "
-        f"{length} nt, {len(names)} label column(s) {names}, train/valid/test {sizes}"
-    )
+        f"{length} nt, {len(names)} label column(s) {names}, train/valid/test {sizes}",
+        *counts.lines(),
+    ]
 
 
 def _check_pfm(task: str, generate: dict, will_generate: bool) -> str:
@@ -190,27 +198,44 @@ def _check_ground_truth(path: str | None, target_ids: set[str] | None, target: P
     return line + f" ({present} in the Tomtom target)"
 
 
-def check_data_file(task: str, path: str | os.PathLike) -> str:
+def check_data_file(task: str, path: str | os.PathLike) -> tuple[str, LabelCounts | None]:
     """Open the data set as the runs will (or check its layout); say how it was checked.
 
     The one data-set check: :func:`check_inputs` runs it on an existing file, the sweep on
-    one it has just generated; each file is opened once per sweep.
+    one it has just generated; each file is opened once per sweep. A loaded set's labels
+    are checked too (:func:`toolkit.data.labels.check_labels`: both classes of every 0/1
+    column in every split, else an :class:`InputError`; a warning on extreme imbalance).
+
+    Returns
+    -------
+    (str, LabelCounts or None)
+        How it was checked; the label counts per split and column (None for a set checked
+        from metadata only, Task 4's).
     """
     check = TASKS[task].data_check
     if check is not None:  # too large to load: its layout is checked from metadata
         resolve(check)(path)
-        return "layout checked from metadata"
+        return "layout checked from metadata", None
     from toolkit.data import load
+    from toolkit.data.labels import check_labels
 
     data = load(path, task=TASKS[task].loader)  # the loader the runs use
-    return f"{sum(len(getattr(data, f'x_{s}')) for s in data.splits)} sequences checked"
+    names = data.attrs.get("label_names")
+    # users' data (every route) strictly; the paper's sets leniently in valid/test columns
+    # of a multi-label set, where a small generated set may leave a rare TF out of a split
+    strict = TASKS[task].loader == "sequences"
+    labels = {s: getattr(data, f"y_{s}") for s in data.splits}
+    counts = check_labels(labels, path, names, strict=strict)
+    n = sum(len(getattr(data, f"x_{s}")) for s in data.splits)
+    return f"{n} sequences checked", counts
 
 
-def _check_data(config: SweepConfig, path: Path) -> str:
-    how = check_data_file(config.task, path)
+def _check_data(config: SweepConfig, path: Path) -> list[str]:
+    how, counts = check_data_file(config.task, path)
     n_labels, length = _dims(path)
     _check_against_data(config, n_labels, length, path)
-    return f"data {path}: {how}, length {length}, {n_labels} label column(s)"
+    line = f"data {path}: {how}, length {length}, {n_labels} label column(s)"
+    return [line, *(counts.lines() if counts is not None else [])]
 
 
 def _dims(path: Path) -> tuple[int, int]:
