@@ -71,7 +71,9 @@ def _write_h5(path: Path, labels: int = 12, models: bool = True, **change) -> Pa
     arrays = {}
     for split, rows in zip(SPLITS, (6, 2, 3), strict=True):
         arrays[f"X_{split}"] = _onehot(rng, rows, 20)
-        arrays[f"Y_{split}"] = rng.integers(2, size=(rows, labels)).astype(np.float32)
+        y = rng.integers(2, size=(rows, labels)).astype(np.float32)
+        y[1] = 1 - y[0]  # both classes of every column in every split (labels that can be learned)
+        arrays[f"Y_{split}"] = y
         if models:
             model = rng.random((rows, 4, 20))
             arrays[f"model_{split}"] = model / model.sum(axis=1, keepdims=True)

@@ -27,7 +27,12 @@ def _split(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
     x = np.eye(4, dtype=np.uint8)[rng.integers(0, 4, (n, L))].transpose(0, 2, 1)
     y = (rng.random((n, 919)) < 0.002).astype(np.uint8)
     y[::3, list(CORE_INDEX)] = 0  # every third row: negative for all 12 kept columns
-    y[1::3, CORE_INDEX[(n // 3) % 12]] = 1  # guarantee positives
+    # guarantee positives and negatives of every kept column in every split (labels that
+    # can be learned): rows 1, 7, ... positive for the first 6 columns, rows 4, 10, ... for
+    # the last 6 (and negative for the others)
+    y[1::3, list(CORE_INDEX)] = 0
+    y[1::6, list(CORE_INDEX[:6])] = 1
+    y[4::6, list(CORE_INDEX[6:])] = 1
     return np.ascontiguousarray(x), y
 
 
