@@ -12,8 +12,12 @@ JSON (and that each TF has an ID in the Tomtom target); the generator's PFM; the
 target MEME file (strictly: every matrix row four probabilities, the ``letter-probability
 matrix:`` header, ``w=`` against the rows, at least one motif); the data set (the task's
 validating loader, or for files too large to load the metadata check of
-``toolkit.tasks.Task.data_check``), and the task sections' indices against the data's label
-columns and sequence length.
+``toolkit.tasks.Task.data_check``), its labels (:func:`toolkit.data.labels.check_labels`:
+both classes of every 0/1 column in every split, else an error; a warning on extreme
+imbalance; per-column counts in the lines returned), and the task sections' indices against
+the data's label columns and sequence length. A FASTA + label table (``task: sequences``) is
+read, split with the import's own :func:`toolkit.data.sequences.split_rows` and its labels
+checked the same way, before the data set is written.
 """
 
 from __future__ import annotations
