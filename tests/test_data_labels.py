@@ -199,3 +199,17 @@ def test_hdf5_route_names_the_file_column_and_split(tmp_path, capsys, caplog):
     err = capsys.readouterr().err
     assert "mine.h5: column 'rare', valid split: no positive (0 positive(s), 40 negative(s))" in err
     assert "'rare' in test" not in err  # the same column is named once
+
+
+def test_check_warns_on_stderr_about_an_extremely_imbalanced_column(tmp_path, capsys):
+    # 'rare': 3 positives of 400, one in each split of the import (seed 0: test, valid, train)
+    order = np.random.RandomState(0).permutation(400)
+    ids = {int(order[0]), int(order[100]), int(order[200])}
+    rows = [[int(i % 2), int(i in ids)] for i in range(400)]
+    fa, tsv = _fasta_table(tmp_path, rows, ["bound", "rare"])
+    generate = {"fasta": str(fa), "labels": str(tsv), "split": {"valid": 0.25, "test": 0.25}}
+    assert main(["run", str(_config(tmp_path, {"generate": generate})), "--check"]) == 0
+    captured = capsys.readouterr()
+    assert "WARNING" in captured.err and "column 'rare' is extremely imbalanced" in captured.err
+    assert "3 positives of 400 sequences (0.75%, under 1%" in captured.err
+    assert "    rare: train 1+/199-, valid 1+/99-, test 1+/99-" in captured.out
