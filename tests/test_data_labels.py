@@ -213,3 +213,8 @@ def test_check_warns_on_stderr_about_an_extremely_imbalanced_column(tmp_path, ca
     assert "WARNING" in captured.err and "column 'rare' is extremely imbalanced" in captured.err
     assert "3 positives of 400 sequences (0.75%, under 1%" in captured.err
     assert "    rare: train 1+/199-, valid 1+/99-, test 1+/99-" in captured.out
+
+
+def test_splits_with_different_columns_are_an_error():
+    with pytest.raises(InputError, match="splits differ in their label columns"):
+        check_labels({"train": np.zeros((4, 2)), "valid": np.zeros((4, 3))}, "x.h5")

@@ -75,10 +75,13 @@ class LabelCounts:
 
     def column(self, k: int) -> str:
         """One column's counts, e.g. ``"IRF1: train 812+/2301-, valid 90+/256-, ..."``."""
+        return f"{self.names[k]}: {self.per_split(k)}"
+
+    def per_split(self, k: int) -> str:
+        """Column ``k``'s counts per split, e.g. ``"train 812+/2301-, valid 90+/256-, ..."``."""
         if not self.binary[k]:
-            return f"{self.names[k]}: not 0/1 (class checks skipped)"
-        parts = [f"{s} {int(p[k])}+/{int(n[k])}-" for s, (p, n) in self.counts.items()]
-        return f"{self.names[k]}: " + ", ".join(parts)
+            return "not 0/1 (class checks skipped)"
+        return ", ".join(f"{s} {int(p[k])}+/{int(n[k])}-" for s, (p, n) in self.counts.items())
 
     def lines(self) -> list[str]:
         """Per-column counts for ``expact run --check`` (the most imbalanced columns first
@@ -141,7 +144,10 @@ def check_labels(
     source = str(source)
     arrays = {s: _as_2d(labels[s]) for s in _SPLITS if s in labels}
     arrays |= {s: _as_2d(y) for s, y in labels.items() if s not in arrays}
-    k = next(iter(arrays.values())).shape[1] if arrays else 0
+    widths = {s: y.shape[1] for s, y in arrays.items()}
+    if len(set(widths.values())) > 1:
+        raise InputError(source, "labels", f"splits differ in their label columns: {widths}")
+    k = next(iter(widths.values()), 0)
     if names is None or len(names) != k:
         names = [f"column {i}" for i in range(k)]
     names = [str(n) for n in names]
@@ -163,7 +169,7 @@ def check_labels(
             result.warnings.append(
                 f"{source}: column {names[column]!r} is extremely imbalanced: {min(p, n)} "
                 f"{rare} of {p + n} sequences ({fraction:.2%}, under {MIN_CLASS_FRACTION:.0%}; "
-                f"{result.column(column).split(': ', 1)[1]}); it trains, but its AUROC/AUPR "
+                f"{result.per_split(column)}); it trains, but its AUROC/AUPR "
                 f"rest on few {rare}: add {rare} where you can"
             )
     for line in result.warnings:
@@ -190,7 +196,7 @@ def _raise_unlearnable(result: LabelCounts, strict: bool) -> None:
             result.warnings.append(
                 f"{result.source}: column {result.names[column]!r} has no "
                 f"{'positive' if result.counts[split][0][column] == 0 else 'negative'} in the "
-                f"{split} split ({result.column(column)}): its {split} AUROC/AUPR are nan and "
+                f"{split} split ({result.per_split(column)}): its {split} AUROC/AUPR are nan and "
                 "left out of the mean over columns"
             )
         bad = [(c, s) for c, s in bad if s == "train"]
@@ -203,7 +209,7 @@ def _raise_unlearnable(result: LabelCounts, strict: bool) -> None:
     total_n = sum(int(c[1][column]) for c in result.counts.values())
     missing = "positive" if p == 0 else "negative"
     why = _WHY.get(split, "its AUROC/AUPR are undefined")
-    counts = result.column(column).split(": ", 1)[1]
+    counts = result.per_split(column)
     if total_p and total_n:
         fix = (
             f"the column has {total_p}+/{total_n}- in all ({counts}). Fix: add {missing}s, or "
