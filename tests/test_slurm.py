@@ -138,6 +138,8 @@ def test_preempted_element_is_requeued_and_resumes_from_its_checkpoint(
     assert resumed_at >= 3
     assert record["epochs_run"] == 25  # the history covers every epoch, before and after
     assert record["slurm"]["SLURM_RESTART_COUNT"] == "1"
+    earlier = record["timings_s"]["train_earlier_attempts"]  # the epochs before preemption
+    assert earlier > 0 and record["wall_s"] > earlier + record["timings_s"]["train"]
     assert not (run / "checkpoint").exists()
 
 

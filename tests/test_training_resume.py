@@ -58,6 +58,7 @@ def test_interrupted_training_resumes_from_the_last_epoch(tmp_path, caplog):
         )
     state = json.loads((ckpt / "state.json").read_text())
     assert state["epoch"] == 3 and not state["finished"]
+    assert state["train_s"] > 0  # what a requeued run's record adds to its wall_s
     saved = [w.copy() for w in model.get_weights()]
     first_losses = state["history"]["loss"]
 
@@ -67,7 +68,8 @@ def test_interrupted_training_resumes_from_the_last_epoch(tmp_path, caplog):
     assert "resumed training from epoch 3" in caplog.text
     assert len(history["loss"]) == 5  # 3 before the interruption + 2 after
     assert history["loss"][:3] == pytest.approx(first_losses)
-    assert json.loads((ckpt / "state.json").read_text())["finished"]
+    final = json.loads((ckpt / "state.json").read_text())
+    assert final["finished"] and final["train_s"] > state["train_s"]  # adds up over attempts
     assert not np.allclose(resumed.get_weights()[0], saved[0])  # it trained on
     assert len(list(ckpt.glob("epoch*.index"))) == 1  # only the newest checkpoint is kept
 

@@ -33,7 +33,8 @@ class Fitted:
         :func:`toolkit.training.metrics` of the test split: ``auroc``, ``aupr`` and their
         per-class lists.
     timings : dict
-        Seconds spent in ``train`` and ``evaluate``.
+        Seconds spent in ``train`` and ``evaluate`` (this attempt); after a requeue also
+        ``train_earlier_attempts``: the training seconds of the epochs kept from before.
     """
 
     model: Any
@@ -90,9 +91,11 @@ def fit(spec: RunSpec, data, run: RunFolder, progress: bool = True) -> Fitted:
 
     from toolkit.models import build_model
     from toolkit.training import TrainConfig, metrics, train
+    from toolkit.training.resume import load_state
 
     run.path.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
+    earlier = (load_state(run.checkpoint) or {}).get("train_s", 0.0)  # kept epochs, requeued
     tf.keras.backend.clear_session()
     tf.keras.utils.set_random_seed(spec.seed)  # python, numpy and TF seeds of this trial
     model = build_model(
@@ -126,6 +129,8 @@ def fit(spec: RunSpec, data, run: RunFolder, progress: bool = True) -> Fitted:
     scores = metrics(data.y_test, predictions)
     log.info("test AUROC %.4f AUPR %.4f", scores["auroc"], scores["aupr"])
     timings = {"train": round(trained - t0, 3), "evaluate": round(time.time() - trained, 3)}
+    if earlier:
+        timings["train_earlier_attempts"] = round(earlier, 3)
     return Fitted(model, history, scores, timings)
 
 

@@ -7,7 +7,8 @@ CUDA and cuDNN versions; :func:`toolkit.training.device.device_record`), ``host`
 ``faults`` (test hooks active in the run; empty in normal use), ``first_layer``,
 ``epochs_run``, ``metrics`` (test ``auroc``/``aupr``), ``metrics_per_class``, ``files``
 (and, for runs trained in one process, ``model_built``: the first conv block as built)
-(relative to the run folder), ``timings_s`` and ``wall_s``; a task adds its own sections
+(relative to the run folder), ``timings_s`` and ``wall_s`` (a requeued run's include
+``train_earlier_attempts``, the training seconds of the epochs it kept from earlier attempts); a task adds its own sections
 (``match``, ``attribution``, ``saliency``, ``distributed``, ``data``...).
 """
 
@@ -123,7 +124,8 @@ def record(
         **sections,
         "files": files,
         "timings_s": timings,
-        "wall_s": round(time.time() - clock.started, 3),
+        # this attempt, plus the training time of epochs kept from earlier attempts
+        "wall_s": round(time.time() - clock.started + timings.get("train_earlier_attempts", 0), 3),
     }
     run.write_record(values)
     shutil.rmtree(run.checkpoint, ignore_errors=True)  # the record and weights supersede it

@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import time
 from pathlib import Path
 
 from toolkit.errors import InputError
@@ -66,6 +67,8 @@ def _epoch_checkpoint_class():
         def on_train_begin(self, logs=None):
             state, es_cb, lr_cb = self.state, self.early_stopping, self.reduce_lr
             self.history = {k: list(v) for k, v in (state or {}).get("history", {}).items()}
+            # training seconds of the epochs kept from earlier attempts (a requeued job)
+            self.started, self.earlier_s = time.time(), float((state or {}).get("train_s", 0.0))
             self.checkpoint = tf.train.Checkpoint(model=self.model, optimizer=self.model.optimizer)
             if state is None:
                 return
@@ -90,6 +93,7 @@ def _epoch_checkpoint_class():
                     "epoch": epoch + 1,
                     "checkpoint": prefix,
                     "finished": False,
+                    "train_s": round(self.earlier_s + time.time() - self.started, 3),
                     "history": self.history,
                     "early_stopping": {
                         "wait": es_cb.wait,
