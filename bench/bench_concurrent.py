@@ -1,7 +1,7 @@
 """Benchmark: runs per hour of an array element, K runs at a time against one after another.
 
 Usage: .venv/bin/python bench/bench_concurrent.py [--runs 4] [--cpus 2] [--k 2] [--rounds 2]
-       [--n-seq 4000] [--epochs 5] [--model cnn-deep]
+       [--n-seq 4000] [--epochs 5] [--model cnn-deep] [--gpus 0]
 
 Each round submits the same Task 1 sweep (``--runs`` runs: relu and exponential trials of
 ``--model``, ``--n-seq`` generated sequences, ``--epochs`` epochs, no logos) twice through
@@ -11,7 +11,9 @@ after another in one process with ``--cpus`` threads) and once with ``concurrent
 (K processes of ``cpus // K`` threads each). Each sweep generates its data set (about a
 second, the same in both). Printed: each sweep's wall time, runs per hour, and the ratio of the
 concurrent element's runs per hour to the sequential one's (median over rounds; the two
-alternate, so whatever else the machine runs weighs on both).
+alternate, so whatever else the machine runs weighs on both). ``--gpus 1`` puts
+``gpus_per_node: 1`` in both profiles: the elements run the GPU preflight and the K
+processes share the GPU with memory growth (``bench/gpu_check.sh`` runs it so).
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ def profile(folder: Path, args: argparse.Namespace, concurrent: int) -> Path:
         "runs_per_element": args.runs,
         "concurrent_runs": concurrent,
         "time_min": 600,
+        "gpus_per_node": args.gpus,
     }
     path.write_text(yaml.safe_dump(values))
     return path
@@ -79,6 +82,7 @@ def main() -> None:
     parser.add_argument("--n-seq", type=int, default=4000)
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--model", default="cnn-deep")
+    parser.add_argument("--gpus", type=int, default=0)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench_concurrent_") as tmp:
         folder = Path(tmp)
