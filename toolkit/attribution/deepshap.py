@@ -30,7 +30,12 @@ from toolkit.attribution._common import (
     positive_int,
     target_model,
 )
+from toolkit.attribution.correction import by_correction, check_correction
 from toolkit.errors import InputError
+
+#: Convergence delta levels (see :func:`convergence`): warn above, fail the method above.
+CONVERGENCE_WARN = 1e-3
+CONVERGENCE_FAIL = 1e-2
 
 
 def deepshap(
@@ -43,7 +48,8 @@ def deepshap(
     seed: int | np.random.RandomState | None = 0,
     batch_size: int = 1000,
     return_delta: bool = False,
-) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+    correction: str = "none",
+):
     """SHAP values of one model output from shap's DeepExplainer, per-sequence backgrounds.
 
     Parameters
@@ -51,7 +57,9 @@ def deepshap(
     model : keras.Model
         Any TensorFlow Keras model with one input (None, L, 4) and one output (None, C),
         whose ops shap's DeepExplainer supports (Conv, Dense, BatchNorm, pooling, the usual
-        activations; other ops fall back to plain gradients, which breaks additivity).
+        activations, exp; shap 0.49 raises on an op it has no rule for, and back-propagates
+        the plain gradient through a ``tf.custom_gradient``, which breaks additivity: see
+        :func:`convergence`).
     x : np.ndarray, shape (N, L, 4)
         One-hot sequences.
     references : np.ndarray, shape (N, R, L, 4), optional
@@ -68,25 +76,36 @@ def deepshap(
     batch_size : int
         Rows of the joint batch per graph call (2 R per sequence; at least one sequence).
     return_delta : bool
-        Also return the additivity error per sequence.
+        Also return the convergence delta (additivity error) per sequence; see
+        :func:`convergence` for the rule a run applies to it.
+    correction : {"none", "simplex", "both"}
+        ``simplex``: each reference's multipliers m_r (L, 4) are replaced by
+        ``m_r - mean_c m_r`` (their mean over the 4 channels at each position removed)
+        before the product with ``(x - x'_r)`` and the mean over references. With one-hot
+        references ``sum_c (x - x'_r) = 0`` at every position, so the corrected values keep
+        the sum (and the convergence delta) of the uncorrected ones. ``both``: the two from
+        the same multipliers.
 
     Returns
     -------
     np.ndarray, shape (N, L, 4), float32
-        SHAP values ``mean_r multiplier_r * (x - x'_r)``; their sum approximates
-        ``f(x) - mean_r f(x'_r)``.
+        SHAP values ``mean_r multiplier_r * (x - x'_r)`` (corrected multipliers with
+        ``simplex``); their sum approximates ``f(x) - mean_r f(x'_r)``. With ``both``, a
+        dict ``{"none": values, "simplex": corrected values}``.
     np.ndarray, shape (N,), float64
-        Only with ``return_delta``: ``sum(shap values) - (f(x) - mean_r f(x'_r))``.
+        Only with ``return_delta``: ``sum(shap values) - (f(x) - mean_r f(x'_r))`` (with
+        ``both``, a dict of such arrays keyed as the values).
 
     Raises
     ------
     InputError
         Before any compute: ``x`` not one-hot; references of the wrong shape; a model that is
         not (None, L, 4) -> (None, C); bad ``target``, ``class_index``, ``n_references`` or
-        ``batch_size``; a shap without the DeepExplainer internals used here.
+        ``batch_size`` or ``correction``; a shap without the DeepExplainer internals used here.
     """
     method = "deepshap"
     x = check_onehot(x, method)
+    check_correction(correction, method)
     batch_size = positive_int(batch_size, method, "batch_size")
     explained = target_model(model, method, target, class_index, x.shape[1])
     if references is None:
@@ -124,13 +143,60 @@ def deepshap(
             flat_refs = refs.reshape(c * n_refs, length, 4)
             joint = np.concatenate([tiled, flat_refs], axis=0)
             grads = explainer.run(graph, explainer.model_inputs, [joint])[0][c * n_refs :]
-            phi = (grads * (tiled - flat_refs)).reshape(c, n_refs, length, 4).mean(axis=1)
-            parts.append(phi)
-    values = np.concatenate(parts).astype(np.float32)
+            shape = (c, n_refs, length, 4)
+            parts.append(
+                [
+                    (m * (tiled - flat_refs)).reshape(shape).mean(axis=1)
+                    for m in (grads, grads - grads.mean(axis=-1, keepdims=True))
+                ]
+            )
+    raw, corrected = (np.concatenate([p[k] for p in parts]).astype(np.float32) for k in (0, 1))
+    values = by_correction(raw, corrected, correction)
     if not return_delta:
         return values
     forward = output_function(explained, int(class_index), length)
     f_x = batched(forward, x, 1000)
     f_ref = batched(forward, references.reshape(n * n_refs, length, 4), 1000)
     expected = f_x.astype(np.float64) - f_ref.reshape(n, n_refs).astype(np.float64).mean(axis=1)
+    if isinstance(values, dict):
+        return values, {
+            k: v.sum(axis=(1, 2), dtype=np.float64) - expected for k, v in values.items()
+        }
     return values, values.sum(axis=(1, 2), dtype=np.float64) - expected
+
+
+def convergence(delta: np.ndarray) -> dict:
+    """The convergence check of one DeepSHAP run, from its per-sequence deltas.
+
+    The rule: with ``d = max_n |delta_n|`` over the run's sequences, the method **fails**
+    when ``d > CONVERGENCE_FAIL`` (1e-2: its maps do not add up to the output difference,
+    e.g. an op shap's DeepExplainer has no rule for fell back to the plain gradient), is
+    **warned** about when ``d > CONVERGENCE_WARN`` (1e-3), else passes. The deltas are in
+    the explained output's units (the sigmoid probability by default).
+
+    Parameters
+    ----------
+    delta : array, shape (N,)
+        ``sum(shap values) - (f(x) - mean_r f(x'_r))`` per sequence (``return_delta``).
+
+    Returns
+    -------
+    dict
+        ``status`` (``ok``, ``warn`` or ``fail``), ``max_abs``, ``mean_abs``, ``n_warn``
+        (sequences above the warning level), ``n_fail`` (above the failure level), ``warn``
+        and ``fail`` (the levels), ``rule`` (in words).
+    """
+    d = np.abs(np.asarray(delta, dtype=np.float64))
+    worst = float(d.max()) if d.size else 0.0
+    status = "fail" if worst > CONVERGENCE_FAIL else "warn" if worst > CONVERGENCE_WARN else "ok"
+    return {
+        "status": status,
+        "max_abs": worst,
+        "mean_abs": float(d.mean()) if d.size else 0.0,
+        "n_warn": int((d > CONVERGENCE_WARN).sum()),
+        "n_fail": int((d > CONVERGENCE_FAIL).sum()),
+        "warn": CONVERGENCE_WARN,
+        "fail": CONVERGENCE_FAIL,
+        "rule": "delta = sum(map) - (f(x) - mean_r f(x'_r)) per sequence; fail if "
+        "max |delta| > fail, warn if > warn",
+    }

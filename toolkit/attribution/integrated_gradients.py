@@ -24,6 +24,7 @@ from toolkit.attribution._common import (
     positive_int,
     target_model,
 )
+from toolkit.attribution.correction import by_correction, check_correction
 from toolkit.config.names import IG_VARIANTS as VARIANTS
 from toolkit.errors import InputError
 
@@ -39,7 +40,8 @@ def integrated_gradients(
     target: str = "prob",
     seed: int | np.random.RandomState | None = 0,
     batch_size: int = 2000,
-) -> np.ndarray:
+    correction: str = "none",
+) -> np.ndarray | dict[str, np.ndarray]:
     """Integrated gradients of one model output, averaged over shuffled references.
 
     Parameters
@@ -65,21 +67,30 @@ def integrated_gradients(
         For the default references.
     batch_size : int
         Path inputs per gradient call (rounded to whole sequences, at least one).
+    correction : {"none", "simplex", "both"}
+        ``simplex``: every path gradient g (R, S, L, 4 per sequence) is replaced by
+        ``g - mean_c g`` (its mean over the 4 channels at each position) before the mean
+        (``paper``: the corrected mean path gradient) or before the product with
+        ``(x - x')`` (``standard``: ``mean_r (x - x'_r) * mean_s (g - mean_c g)``; with
+        one-hot references its sum equals the uncorrected one). ``both``: the two from the
+        same path gradients.
 
     Returns
     -------
     np.ndarray, shape (N, L, 4), float32
-        ``paper``: the mean path gradient; ``standard``: the integrated gradients.
+        ``paper``: the mean path gradient; ``standard``: the integrated gradients
+        (corrected with ``simplex``). With ``both``, ``{"none": raw, "simplex": corrected}``.
 
     Raises
     ------
     InputError
         Before any compute: ``x`` not one-hot; references of the wrong shape; a model that
         is not (None, L, 4) -> (None, C); bad ``variant``, ``target``, ``class_index``,
-        ``n_references``, ``n_steps`` or ``batch_size``.
+        ``n_references``, ``n_steps``, ``batch_size`` or ``correction``.
     """
     method = "integrated_gradients"
     x = check_onehot(x, method)
+    check_correction(correction, method)
     if variant not in VARIANTS:
         raise InputError(method, "variant", f"expected one of {VARIANTS}, got {variant!r}")
     n_steps = positive_int(n_steps, method, "n_steps")
@@ -119,13 +130,19 @@ def integrated_gradients(
             tape.watch(flat)
             out = explained(flat, training=False)[:, column]
         grads = tf.reshape(tape.gradient(out, flat), tf.shape(path))
+        mean_grads = tf.reduce_mean(grads, axis=2)  # (c, R, L, 4)
+        corrected = mean_grads - tf.reduce_mean(mean_grads, axis=-1, keepdims=True)
         if standard:
-            return tf.reduce_mean(delta[:, :, 0] * tf.reduce_mean(grads, axis=2), axis=1)
-        return tf.reduce_mean(grads, axis=(1, 2))
+            return (
+                tf.reduce_mean(delta[:, :, 0] * mean_grads, axis=1),
+                tf.reduce_mean(delta[:, :, 0] * corrected, axis=1),
+            )
+        return tf.reduce_mean(mean_grads, axis=1), tf.reduce_mean(corrected, axis=1)
 
     per_chunk = max(1, batch_size // (n_refs * n_steps))
     parts = [
-        chunk(x[i : i + per_chunk], references[i : i + per_chunk]).numpy()
+        [a.numpy() for a in chunk(x[i : i + per_chunk], references[i : i + per_chunk])]
         for i in range(0, n, per_chunk)
     ]
-    return np.concatenate(parts).astype(np.float32)
+    raw, corrected = (np.concatenate([p[k] for p in parts]).astype(np.float32) for k in (0, 1))
+    return by_correction(raw, corrected, correction)

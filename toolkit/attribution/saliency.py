@@ -11,6 +11,7 @@ from toolkit.attribution._common import (
     positive_int,
     target_model,
 )
+from toolkit.attribution.correction import by_correction, check_correction, simplex_correct
 
 
 def saliency(
@@ -19,7 +20,8 @@ def saliency(
     class_index: int = 0,
     target: str = "prob",
     batch_size: int = 256,
-) -> np.ndarray:
+    correction: str = "none",
+) -> np.ndarray | dict[str, np.ndarray]:
     """Gradient of one model output with respect to each one-hot input value.
 
     Parameters
@@ -35,22 +37,30 @@ def saliency(
         sigmoid probability for the zoo's models; ``logit`` the pre-sigmoid value.
     batch_size : int
         Sequences per gradient call.
+    correction : {"none", "simplex", "both"}
+        ``simplex``: the gradient minus its mean over the 4 channels at every position
+        (:func:`toolkit.attribution.simplex_correct`, Majdandzic et al. 2023); ``both``:
+        the raw and the corrected gradient from the same gradient call.
 
     Returns
     -------
     np.ndarray, shape (N, L, 4), float32
-        The raw gradient; the paper's saliency map is ``gradient * x`` (see
-        :func:`toolkit.attribution.score`).
+        The raw gradient (``none``) or the corrected one (``simplex``); the paper's saliency
+        map is ``gradient * x`` (see :func:`toolkit.attribution.score`). With ``both``, a
+        dict ``{"none": raw, "simplex": corrected}`` of such arrays.
 
     Raises
     ------
     InputError
         Before any compute: ``x`` not one-hot (N, L, 4); a model that is not a single-input
         (None, L, 4) -> (None, C) Keras model; a bad ``class_index``, ``target`` or
-        ``batch_size``; ``target='logit'`` on a model without an identifiable logit.
+        ``batch_size`` or ``correction``; ``target='logit'`` on a model without an
+        identifiable logit.
     """
     x = check_onehot(x, "saliency")
+    check_correction(correction, "saliency")
     batch_size = positive_int(batch_size, "saliency", "batch_size")
     explained = target_model(model, "saliency", target, class_index, x.shape[1])
     grad = gradient_function(explained, int(class_index), x.shape[1])
-    return batched(grad, x, batch_size).astype(np.float32)
+    raw = batched(grad, x, batch_size).astype(np.float32)
+    return by_correction(raw, simplex_correct(raw) if correction != "none" else raw, correction)

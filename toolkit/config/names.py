@@ -17,6 +17,8 @@ __all__ = [
     "ALL_ACTIVATIONS",
     "ATTRIBUTION_METHODS",
     "ATTRIBUTION_TARGETS",
+    "CORRECTIONS",
+    "GRADIENT_METHODS",
     "IG_VARIANTS",
     "INITIALIZER_NAMES",
     "LITE_DISTANCES",
@@ -338,3 +340,8 @@ ATTRIBUTION_METHODS: tuple[str, ...] = (
 )
 ATTRIBUTION_TARGETS: tuple[str, ...] = ("prob", "logit")
 IG_VARIANTS: tuple[str, ...] = ("paper", "standard")
+#: Simplex gradient correction (Majdandzic et al. 2023): none | simplex (corrected maps only) |
+#: both (corrected and uncorrected maps of the same run).
+CORRECTIONS: tuple[str, ...] = ("none", "simplex", "both")
+#: The attribution methods built on input gradients: the ones gradient correction applies to.
+GRADIENT_METHODS: tuple[str, ...] = ("saliency", "integrated_gradients", "deepshap")
