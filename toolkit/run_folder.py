@@ -54,6 +54,7 @@ ATTRIBUTION_SCORES = "attribution_scores.parquet"
 ATTRIBUTION_MAPS = "attribution_maps.npz"
 ATTRIBUTION_LOGOS = "attribution_logos"  # + .pdf / .png
 ACTIVATIONS = "activations.npz"  # expact analyze activations: first-layer values
+OFF_SIMPLEX = "off_simplex_gradients.npz"  # expact analyze off_simplex: angles per class
 
 SWEEP = "sweep.json"
 RUNS_DIR = "runs"

@@ -24,7 +24,13 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from toolkit.config.names import ATTRIBUTION_METHODS, ATTRIBUTION_TARGETS, IG_VARIANTS
+from toolkit.config.names import (
+    ATTRIBUTION_METHODS,
+    ATTRIBUTION_TARGETS,
+    CORRECTIONS,
+    GRADIENT_METHODS,
+    IG_VARIANTS,
+)
 from toolkit.config.schema import (
     Boolean,
     DnaSequence,
@@ -41,12 +47,14 @@ from toolkit.config.schema import (
 
 #: The report's tables of a sweep's runs, ``{task}_{name}.tsv`` (:mod:`toolkit.report.tables`,
 #: ``expact summarize``): test AUROC/AUPR; first-layer filters matching JASPAR (and the
-#: ground truth); the TFs those filters match (real data); attribution AUROC/AUPR per method.
+#: ground truth); the TFs those filters match (real data); attribution AUROC/AUPR per method
+#: (corrected maps beside the uncorrected); the gradients' off-simplex statistics.
 REPORT_TABLES = (
     "classification_performance",
     "filter_results",
     "filter_tfs",
     "attribution_results",
+    "off_simplex",
 )
 
 
@@ -225,6 +233,14 @@ _ATTRIBUTION = Section(  # spec §6
         ),
         "save_maps": Key(True, Boolean(), "attribution_maps.npz: (N, L, 4) float32 per method"),
         "logo_sequences": Key(3, Integer(0), "sequences drawn as attribution logos (0: none)"),
+        "correction": Key(
+            "none",
+            OneOf(CORRECTIONS, "expected one of {choices}, got {value!r}"),
+            "simplex gradient correction of saliency, IG and DeepSHAP (Majdandzic et al. "
+            "2023): none | simplex (corrected maps, as <method>_corrected) | both (corrected "
+            "and uncorrected, side by side)",
+            omit_default=True,  # added later: the specs of earlier runs keep their hashes
+        ),
     }
 )
 _CHIP_SECTIONS = {  # Tasks 5 and 6 (spec §7): RC augmentation, saliency on test positives
@@ -279,7 +295,7 @@ register(
         generator="toolkit.data.task3:task3",
         sections={"attribution": _ATTRIBUTION},
         monitor="val_auroc",
-        report_tables=("classification_performance", "attribution_results"),
+        report_tables=("classification_performance", "attribution_results", "off_simplex"),
     )
 )
 register(
@@ -401,7 +417,7 @@ register(
             "attribution": _ATTRIBUTION.with_defaults(n_sequences=200),
         },
         monitor="val_auroc",
-        report_tables=(*_REAL_DATA_TABLES, "attribution_results"),
+        report_tables=(*_REAL_DATA_TABLES, "attribution_results", "off_simplex"),
         training_history=False,
     )
 )
@@ -438,6 +454,49 @@ register(
             }
         ),
         report_tables=("classification_performance", "attribution_results"),
+    )
+)
+register(
+    Analysis(  # issue 21: gradient correction of finished Task 3 runs, without retraining
+        "attribution_correction",
+        step="toolkit.steps.reanalysis:attribution_correction",
+        parameter="correction",
+        kind=str,
+        choices=CORRECTIONS,
+        tasks=("task3",),
+        params=Section(
+            {
+                "methods": Key(list(GRADIENT_METHODS), NameList(ATTRIBUTION_METHODS, "method")),
+                "n_sequences": Key(500, Integer(1), "the first N positive test sequences"),
+            }
+        ),
+        report_tables=("classification_performance", "attribution_results", "off_simplex"),
+    )
+)
+register(
+    Analysis(  # issue 21: how far input gradients lie off the simplex plane (any task)
+        "off_simplex",
+        step="toolkit.steps.reanalysis:off_simplex",
+        parameter="state",
+        kind=str,
+        choices=("trained", "untrained"),
+        tasks=("task1", "task2", "task3"),
+        params=Section(
+            {
+                "n_sequences": Key(
+                    500, Integer(1), "per class: the first N test sequences positive for it"
+                ),
+                "classes": Key(
+                    [], Indices(), "output columns explained ([]: every column of the model)"
+                ),
+                "target": Key(
+                    "prob",
+                    OneOf(ATTRIBUTION_TARGETS, "expected one of {choices}, got {value!r}"),
+                    "prob: the sigmoid output | logit",
+                ),
+            }
+        ),
+        report_tables=("classification_performance", "off_simplex"),
     )
 )
 register(

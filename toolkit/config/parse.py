@@ -340,7 +340,7 @@ def _task_sections(raw: dict, task: str, source: str) -> dict[str, dict]:
         given = _mapping(raw, name, source)
         section.reject_unknown(given, name, source)
         section.check_types(given, name, source)
-        extra[name] = _merge(copy.deepcopy(dict(section)), given)
+        extra[name] = section.spec_values(_merge(copy.deepcopy(dict(section)), given))
     return extra
 
 

@@ -29,7 +29,7 @@ import math
 import numbers
 import os
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -337,11 +337,17 @@ class IndicesBelow:
 @dataclass(frozen=True)
 class Key:
     """One key of a section: its default, the rule its value obeys (None: any value of the
-    default's type, for a task's own sections) and a line of help."""
+    default's type, for a task's own sections) and a line of help.
+
+    ``omit_default``: a key added after runs were made is left out of a run spec while it
+    holds its default (:meth:`Section.spec_values`), so the specs of those runs keep their
+    hashes; steps read it as ``section | spec.extra[name]`` and get the default back.
+    """
 
     default: Any
     rule: Rule | None = None
     help: str = ""
+    omit_default: bool = False
 
 
 SectionCheck = Callable[[dict, str, Any], None] | str
@@ -372,10 +378,18 @@ class Section(dict):
         if unknown:
             raise KeyError(f"no such key: {unknown}")
         keys = {
-            k: Key(defaults[k], key.rule, key.help) if k in defaults else key
+            k: replace(key, default=defaults[k]) if k in defaults else key
             for k, key in self.declared.items()
         }
         return Section(keys, self.checks)
+
+    def spec_values(self, values: Mapping) -> dict:
+        """``values`` without the keys declared ``omit_default`` that hold their default."""
+        return {
+            k: v
+            for k, v in values.items()
+            if not (k in self.declared and self.declared[k].omit_default and v == self[k])
+        }
 
     def reject_unknown(
         self, given: Mapping, name: str, source: Any, problem: str | None = None

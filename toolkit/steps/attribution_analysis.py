@@ -4,6 +4,15 @@ block of every step that has one.
 Saliency, in-silico mutagenesis, integrated gradients and DeepSHAP of the first positive test
 sequences; each map scored per sequence (AUROC/AUPR against the positions of the embedded
 motifs); scores as Parquet, maps as NPZ, logos as PDF/PNG in the run folder.
+
+``attribution.correction`` (issue 21): ``simplex`` scores the simplex-corrected maps of the
+gradient methods (saliency, IG, DeepSHAP; :mod:`toolkit.attribution.correction`) under
+``<method>_corrected``, ``both`` the corrected beside the uncorrected ones, from the same
+gradients; mutagenesis is never corrected. Every run with a gradient method records the
+off-simplex statistics of the input gradient at the scored sequences, and every DeepSHAP map
+its per-sequence convergence delta (Parquet column ``convergence_delta``) and the check of
+:func:`toolkit.attribution.convergence`: above 1e-3 a warning, above 1e-2 the method fails
+(its scores are left out, NaN; its maps are kept for inspection).
 """
 
 from __future__ import annotations
@@ -44,8 +53,13 @@ def attribution_analysis(
     Returns
     -------
     dict
-        ``summary`` (the record's ``attribution`` section), and the names of the files
-        written: ``table`` (Parquet), ``maps`` (NPZ or None), ``logos`` (PDF, PNG or []).
+        ``summary`` (the record's ``attribution`` section: per map key, ``<method>`` or
+        ``<method>_corrected``, its scores, correction, params and DeepSHAP convergence),
+        ``off_simplex`` (the record's ``off_simplex`` section:
+        :func:`toolkit.attribution.off_simplex_stats` of the raw input gradient, or None
+        without a gradient method), and the names of the files written: ``table`` (Parquet,
+        one row per map key and sequence), ``maps`` (NPZ, one array per map key, or None),
+        ``logos`` (PDF, PNG or []).
     """
     import pandas as pd
 
@@ -66,23 +80,10 @@ def attribution_analysis(
     methods: dict[str, dict] = {}
     tables = []
     for name in attr["methods"]:
-        maps[name], scores, methods[name] = _one_method(name, model, x, truth, attr, spec)
-        tables.append(
-            pd.DataFrame(
-                {
-                    "run": spec.name,
-                    "model": spec.model,
-                    "activation": spec.activation,
-                    "trial": spec.trial,
-                    "method": name,
-                    "sequence": np.arange(len(x)),
-                    "test_index": rows,
-                    "auroc": scores["auroc"],
-                    "aupr": scores["aupr"],
-                    "n_positive": scores["n_positive"],
-                }
-            )
-        )
+        for key, values, scores, entry in _one_method(name, model, x, truth, attr, spec):
+            maps[key], methods[key] = values, entry
+            tables.append(_score_table(key, name, scores, entry, rows, spec))
+    off_simplex = _off_simplex(model, x, maps, attr)
 
     buffer = io.BytesIO()
     pd.concat(tables, ignore_index=True).to_parquet(buffer, index=False)
@@ -94,9 +95,53 @@ def attribution_analysis(
     logo_files = _logos(x, rows, maps, truth, tables, attr, run)
     return {
         "summary": _summary(len(x), truth is not None, methods, attr),
+        "off_simplex": off_simplex,
         "table": ATTRIBUTION_SCORES,
         "maps": maps_name,
         "logos": logo_files,
+    }
+
+
+def _score_table(key: str, name: str, scores: dict, entry: dict, rows, spec: RunSpec):
+    """One map's per-sequence scores as rows of ``attribution_scores.parquet``."""
+    import pandas as pd
+
+    n = len(rows)
+    delta = scores.get("convergence_delta")
+    return pd.DataFrame(
+        {
+            "run": spec.name,
+            "model": spec.model,
+            "activation": spec.activation,
+            "trial": spec.trial,
+            "method": key,
+            "base_method": name,
+            "correction": entry["correction"],
+            "sequence": np.arange(n),
+            "test_index": rows,
+            "auroc": scores["auroc"],
+            "aupr": scores["aupr"],
+            "n_positive": scores["n_positive"],
+            "convergence_delta": np.full(n, np.nan) if delta is None else delta,
+        }
+    )
+
+
+def _off_simplex(model, x, maps: dict, attr: dict) -> dict | None:
+    """Off-simplex statistics of the raw input gradient at the scored sequences (None
+    without a gradient method)."""
+    from toolkit.attribution import off_simplex_stats, saliency
+    from toolkit.config.names import GRADIENT_METHODS
+
+    if not set(attr["methods"]) & set(GRADIENT_METHODS):
+        return None
+    gradient = maps.get("saliency")
+    if gradient is None:
+        gradient = saliency(model, x, class_index=attr["class_index"], target=attr["target"])
+    return off_simplex_stats(gradient) | {
+        "gradient": f"d {attr['target']}[:, {attr['class_index']}] / d x at the "
+        f"{len(x)} scored sequences (uncorrected)",
+        "n_sequences": int(len(x)),
     }
 
 
@@ -114,14 +159,19 @@ def _params(attr: dict) -> dict[str, dict]:
     }
 
 
-def _one_method(name: str, model, x, truth, attr: dict, spec: RunSpec):
-    """One method's maps, their per-sequence scores and the record's entry for it."""
-    from toolkit.attribution import DEFAULT_NORM, score, shuffled_references
+def _one_method(name: str, model, x, truth, attr: dict, spec: RunSpec) -> list[tuple]:
+    """One method's maps (one, or corrected and uncorrected), each with its per-sequence
+    scores and the record's entry: ``[(key, map, scores, entry), ...]``."""
+    from toolkit.attribution import corrected_name, shuffled_references
+    from toolkit.config.names import GRADIENT_METHODS
 
     params = _params(attr)
     t0 = time.time()
     kwargs = {"class_index": attr["class_index"], "target": attr["target"]}
+    correction = attr.get("correction", "none") if name in GRADIENT_METHODS else "none"
     extra_info: dict = {}
+    if name in GRADIENT_METHODS:
+        kwargs["correction"] = correction
     if name in ("integrated_gradients", "deepshap"):
         stream = [spec.seed, METHOD_ORDER.index(name)]
         kwargs["references"] = shuffled_references(
@@ -130,13 +180,33 @@ def _one_method(name: str, model, x, truth, attr: dict, spec: RunSpec):
         extra_info["references"] = f"position shuffles, np.random.RandomState({stream})"
         if name == "integrated_gradients":
             kwargs |= {"n_steps": attr["ig_steps"], "variant": attr["ig_variant"]}
+    deltas = None
     if name == "deepshap":
-        values, delta = METHODS[name](model, x, return_delta=True, **kwargs)
-        extra_info["additivity_max_abs"] = float(np.abs(delta).max())
+        values, deltas = METHODS[name](model, x, return_delta=True, **kwargs)
     else:
         values = METHODS[name](model, x, **kwargs)
     seconds = time.time() - t0
-    if truth is None:
+    if not isinstance(values, dict):
+        values = {correction: values}
+        deltas = None if deltas is None else {correction: deltas}
+    out = []
+    for kind, maps in values.items():
+        key = corrected_name(name) if kind == "simplex" else name
+        info = extra_info | {"correction": kind, "params": params[name]}
+        delta = None if deltas is None else deltas[kind]
+        scores, entry = _scored(key, name, maps, x, truth, attr, info, delta)
+        entry["seconds"] = round(seconds, 3)  # the method's time, both maps together
+        out.append((key, maps, scores, entry))
+    return out
+
+
+def _scored(key: str, name: str, values, x, truth, attr: dict, info: dict, delta):
+    """Per-sequence scores of one map and its record entry (DeepSHAP: convergence checked)."""
+    from toolkit.attribution import DEFAULT_NORM, convergence, score
+
+    check = None if delta is None else convergence(delta)
+    failed = check is not None and check["status"] == "fail"
+    if truth is None or failed:
         unscored = np.full(len(x), np.nan)
         scores = {"auroc": unscored, "aupr": unscored, "n_positive": np.zeros(len(x), int)}
     else:
@@ -152,27 +222,55 @@ def _one_method(name: str, model, x, truth, attr: dict, spec: RunSpec):
         "n_scored": int(defined.sum()),
         "n_undefined": int((~defined).sum()),
         "norm": DEFAULT_NORM[name],
-        "params": params[name],
-        "seconds": round(seconds, 3),
-        **extra_info,
+        **info,
     }
-    if truth is None:
-        log.info("%s: %d maps, no ground truth to score (%.1f s)", name, len(x), seconds)
+    if check is not None:
+        scores["convergence_delta"] = np.asarray(delta, dtype=np.float64)
+        entry["additivity_max_abs"] = check["max_abs"]
+        entry["convergence"] = check
+        _log_convergence(key, check)
+    if failed:
+        entry["failed"] = (
+            f"convergence: max |delta| {check['max_abs']:.3g} > {check['fail']:g}; "
+            "scores left out, maps kept"
+        )
+    elif truth is None:
+        log.info("%s: %d maps, no ground truth to score", key, len(x))
     else:
         log.info(
-            "%s: attribution AUROC %.4f AUPR %.4f (%d sequences, %.1f s)",
-            name,
+            "%s: attribution AUROC %.4f AUPR %.4f (%d sequences)",
+            key,
             entry["auroc"] or float("nan"),
             entry["aupr"] or float("nan"),
             len(x),
-            seconds,
         )
-    return values, scores, entry
+    return scores, entry
+
+
+def _log_convergence(key: str, check: dict) -> None:
+    if check["status"] == "fail":
+        log.error(
+            "%s FAILS the convergence check: max |delta| %.3g > %g (%d sequences above); its "
+            "maps do not add up to f(x) - mean f(x'), scores left out",
+            key,
+            check["max_abs"],
+            check["fail"],
+            check["n_fail"],
+        )
+    elif check["status"] == "warn":
+        log.warning(
+            "%s: convergence delta up to %.3g > %g (%d sequences above)",
+            key,
+            check["max_abs"],
+            check["warn"],
+            check["n_warn"],
+        )
 
 
 def _logos(x, rows, maps, truth, tables, attr: dict, run: RunFolder) -> list[str]:
     """Attribution logos of the first ``logo_sequences`` sequences; the files' names."""
     from toolkit.attribution import DEFAULT_NORM
+    from toolkit.attribution.correction import CORRECTED_SUFFIX
     from toolkit.plots import attribution_logos
 
     k = min(attr["logo_sequences"], len(x))
@@ -183,15 +281,14 @@ def _logos(x, rows, maps, truth, tables, attr: dict, run: RunFolder) -> list[str
         + (
             ": "
             + ", ".join(
-                f"{m} AUROC {t.loc[i, 'auroc']:.2f}"
-                for m, t in zip(attr["methods"], tables, strict=True)
+                f"{m} AUROC {t.loc[i, 'auroc']:.2f}" for m, t in zip(maps, tables, strict=True)
             )
             if truth is not None
             else ""
         )
         for i in range(k)
     ]
-    norms = {m: DEFAULT_NORM[m] for m in maps}
+    norms = {m: DEFAULT_NORM[m.removesuffix(CORRECTED_SUFFIX)] for m in maps}
     written = attribution_logos(
         x[:k],
         {m: v[:k] for m, v in maps.items()},
@@ -222,6 +319,7 @@ def _summary(n: int, scored: bool, methods: dict, attr: dict) -> dict:
             if scored
             else "none: the data set has no ground truth (model_* or mask_*); maps only"
         ),
+        "correction": attr.get("correction", "none"),
         "methods": methods,
     }
 

@@ -12,6 +12,13 @@ section (kind, parameter, value, source run and its spec hash).
   references, scored as Task 3;
 - ``activations`` (Supp Fig 10): first-layer values before (BatchNorm output) and after the
   activation on the first test sequences, trained or freshly initialised (same seed);
+- ``attribution_correction`` (issue 21): saliency, IG and DeepSHAP of a trained Task 3 run
+  with ``attribution.correction`` = the value (``both``: corrected beside uncorrected),
+  everything else as the source run (references drawn from the same streams, so its
+  uncorrected scores repeat the source's for the same sequences), scored as Task 3, with
+  the off-simplex statistics and the DeepSHAP convergence check;
+- ``off_simplex`` (issue 21): how far the input gradients of a trained (or freshly
+  initialised) model lie off the simplex plane, per class on its positive test sequences;
 - ``localisation`` (Ext Data Fig 1c,d): the planted motifs found by the first layer's scan
   (max over filters) or by the 24 core motifs as PPMs or log-odds PWMs, scored by region
   (:mod:`toolkit.localisation`).
@@ -51,6 +58,18 @@ def filter_threshold(spec: RunSpec, run_dir: str | Path, progress: bool = True) 
 
 def attribution_references(spec: RunSpec, run_dir: str | Path, progress: bool = True) -> dict:
     """IG and DeepSHAP of a trained Task 3 run with ``value`` shuffled references each."""
+    value = spec.extra["analysis"]["value"]
+    return _attribution(spec, run_dir, {"ig_references": value, "shap_references": value})
+
+
+def attribution_correction(spec: RunSpec, run_dir: str | Path, progress: bool = True) -> dict:
+    """Gradient methods of a trained Task 3 run with ``attribution.correction`` = ``value``."""
+    return _attribution(spec, run_dir, {"correction": spec.extra["analysis"]["value"]})
+
+
+def _attribution(spec: RunSpec, run_dir: str | Path, changed: dict) -> dict:
+    """The attribution block on a trained Task 3 run: the source's attribution section with
+    the analysis's methods, sequence count and ``changed``; no maps or logos saved."""
     from toolkit.steps.attribution_analysis import attribution_analysis
     from toolkit.steps.record import Clock, record
 
@@ -63,11 +82,10 @@ def attribution_references(spec: RunSpec, run_dir: str | Path, progress: bool = 
         | {
             "methods": info["params"]["methods"],
             "n_sequences": info["params"]["n_sequences"],
-            "ig_references": info["value"],
-            "shap_references": info["value"],
             "save_maps": False,
             "logo_sequences": 0,
         }
+        | changed
     )
     with clock.lap("load"):
         data = source.test_data()
@@ -77,7 +95,65 @@ def attribution_references(spec: RunSpec, run_dir: str | Path, progress: bool = 
             model, data.x_test, data.y_test, data.model_test, attr, spec, run
         )
     files = {"attribution_scores": result["table"]}
-    return source.record(record, run, clock, files, None, {"attribution": result["summary"]})
+    sections = {"attribution": result["summary"]}
+    if result["off_simplex"] is not None:
+        sections["off_simplex"] = result["off_simplex"]
+    return source.record(record, run, clock, files, None, sections)
+
+
+def off_simplex(spec: RunSpec, run_dir: str | Path, progress: bool = True) -> dict:
+    """Off-simplex statistics of the input gradients of a trained (or untrained) model.
+
+    Per class c of ``params.classes`` (all output columns when empty): the gradient of output
+    c (``params.target``) at the first ``params.n_sequences`` test sequences positive for c
+    (and without N); the statistics (:func:`toolkit.attribution.off_simplex_stats`) of all
+    those gradients pooled, and per class. ``off_simplex_gradients.npz`` keeps the angles
+    (``angles_<c>``, (n, L) degrees) and ``test_index_<c>``.
+    """
+    from toolkit.attribution import off_simplex_angles, off_simplex_stats, saliency
+    from toolkit.files import write_npz
+    from toolkit.run_folder import OFF_SIMPLEX
+    from toolkit.steps.record import Clock, record
+
+    run, clock = RunFolder(Path(run_dir)), Clock()
+    source = _Source(spec)
+    info = spec.extra["analysis"]
+    params = info["params"]
+    with clock.lap("load"):
+        data = source.test_data()
+        model = source.model(data, trained=info["value"] == "trained")
+    classes = params["classes"] or list(range(data.y_test.shape[1]))
+    one_hot = (data.x_test.max(axis=2) == 1).all(axis=1)
+    gradients, per_class, arrays = [], {}, {}
+    with clock.lap("gradients"):
+        for c in classes:
+            if c >= data.y_test.shape[1]:
+                raise InputError(
+                    spec.extra["analysis"]["source"]["run_dir"],
+                    "params.classes",
+                    f"class {c}: the model has {data.y_test.shape[1]} outputs",
+                )
+            rows = np.flatnonzero((data.y_test[:, c] == 1) & one_hot)[: params["n_sequences"]]
+            if not len(rows):
+                continue
+            g = saliency(model, data.x_test[rows], class_index=int(c), target=params["target"])
+            gradients.append(g)
+            per_class[str(c)] = off_simplex_stats(g) | {"n_sequences": int(len(rows))}
+            arrays[f"angles_{c}"] = off_simplex_angles(g).astype(np.float32)
+            arrays[f"test_index_{c}"] = rows
+    run.path.mkdir(parents=True, exist_ok=True)
+    write_npz(run.file(OFF_SIMPLEX), **arrays)
+    pooled = np.concatenate(gradients) if gradients else np.zeros((0, 1, 4))
+    section = off_simplex_stats(pooled) | {
+        "gradient": f"d {params['target']}[:, c] / d x, per class c on its positive test "
+        f"sequences (first {params['n_sequences']}), uncorrected; pooled over classes",
+        "state": info["value"],
+        "classes": [int(c) for c in classes],
+        "per_class": per_class,
+    }
+    return source.record(
+        record, run, clock, {"off_simplex": OFF_SIMPLEX}, None, {"off_simplex": section}
+    )
 
 
 def activations(spec: RunSpec, run_dir: str | Path, progress: bool = True) -> dict:
@@ -200,6 +276,13 @@ class _Source:
             **build_kwargs(self.spec.model_options),
         )
         if trained:
+            if not self.run.weights.is_file():
+                raise InputError(
+                    self.run.weights,
+                    None,
+                    "the source run has no trained weights (a record restored without its "
+                    "files?): it cannot be re-analysed; leave it out with `runs:`",
+                )
             model.load_weights(self.run.weights)
         return model
 

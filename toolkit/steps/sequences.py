@@ -60,6 +60,8 @@ def sequences(spec: RunSpec, run_dir: str | Path, progress: bool = True) -> dict
         "n_windows": filters["n_windows"],
         "attribution": result["summary"],
     }
+    if result["off_simplex"] is not None:
+        sections["off_simplex"] = result["off_simplex"]
     return record(spec, run, clock, fitted, files=files, **sections)
 
 

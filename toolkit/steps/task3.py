@@ -47,4 +47,6 @@ def task3(spec: RunSpec, run_dir: str | Path, progress: bool = True) -> dict:
         "logos": result["logos"],
     }
     sections = {"data": data_section(spec, data), "attribution": result["summary"]}
+    if result["off_simplex"] is not None:
+        sections["off_simplex"] = result["off_simplex"]
     return record(spec, run, clock, fitted, files=files, **sections)
