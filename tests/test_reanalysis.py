@@ -249,3 +249,94 @@ def test_an_analysis_file_that_is_not_a_mapping(task1_sweep, capsys):
     path.write_text("- filter_threshold\n")
     assert main(["analyze", str(results), str(path)]) == 2
     assert "list.yaml" in capsys.readouterr().err
+
+
+def test_off_simplex_statistics_of_task1_runs(task1_sweep):
+    tmp, results = task1_sweep
+    analysis = _analysis(
+        tmp,
+        analysis="off_simplex",
+        name="simplex",
+        values=["trained"],
+        params={"n_sequences": 5, "classes": [0, 3]},
+    )
+    assert main(["analyze", str(results), str(analysis), "--no-progress"]) == 0
+    out = results / "analyses" / "simplex"
+    for activation in ("relu", "exponential"):
+        run = out / "runs" / f"cnn-deep_{activation}_state-trained_0"
+        section = json.loads((run / "record.json").read_text())["off_simplex"]
+        assert section["classes"] == [0, 3] and set(section["per_class"]) == {"0", "3"}
+        assert section["n_positions"] == 2 * 5 * 200
+        fractions = [section[f"fraction_gt_{t}"] for t in (30, 45, 60)]
+        assert all(0 <= f <= 1 for f in fractions) and fractions == sorted(fractions)[::-1]
+        with np.load(run / "off_simplex_gradients.npz") as arrays:
+            assert arrays["angles_0"].shape == (5, 200)
+    table = (out / "summary" / "off_simplex_off_simplex.tsv").read_text().splitlines()
+    assert table[0].split("\t")[:4] == ["model", "> 30 deg", "> 45 deg", "> 60 deg"]
+    assert len(table) == 3
+
+
+def test_gradient_correction_in_a_task3_run_and_its_reanalysis(tmp_path, reference_data):
+    """``correction: both`` in a Task 3 config scores corrected and uncorrected maps side by
+    side; ``expact analyze`` adds them to a finished run without retraining, its uncorrected
+    scores equal to the run's own (same sequences, same reference streams)."""
+    methods = ["saliency", "integrated_gradients", "deepshap"]
+    attribution = {"methods": methods, "n_sequences": 4, "logo_sequences": 0, "ig_steps": 4}
+    config = tmp_path / "t3.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "task": "task3",
+                "name": "t3",
+                "models": ["cnn-local"],
+                "activations": ["exponential"],
+                "data": {
+                    "generate": {"n_seq": 300, "pfm": str(reference_data / "pfm_vertebrates.txt")}
+                },
+                "train": {"epochs": 1},
+                "attribution": attribution | {"correction": "none"},
+            }
+        )
+    )
+    results = tmp_path / "results"
+    assert main(["run", str(config), "--results", str(results), "--no-progress"]) == 0
+    source = results / "runs" / "cnn-local_exponential_0"
+    original = json.loads((source / "record.json").read_text())
+    assert "correction" not in original["spec"]["extra"]["attribution"]  # hash kept
+    assert set(original["attribution"]["methods"]) == set(methods)
+    assert original["off_simplex"]["n_positions"] == 4 * 200
+    shap = original["attribution"]["methods"]["deepshap"]["convergence"]
+    assert shap["status"] == "ok" and shap["max_abs"] < 1e-3
+    weights = _digest(source / "weights.h5")
+    analysis = _analysis(
+        tmp_path,
+        analysis="attribution_correction",
+        name="corr",
+        values=["both"],
+        params={"n_sequences": 4},
+    )
+    assert main(["analyze", str(results), str(analysis), "--no-progress"]) == 0
+    assert _digest(source / "weights.h5") == weights
+    run = results / "analyses" / "corr" / "runs" / "cnn-local_exponential_correction-both_0"
+    record = json.loads((run / "record.json").read_text())
+    got = record["attribution"]["methods"]
+    assert set(got) == set(methods) | {f"{m}_corrected" for m in methods}
+    for m in methods:
+        assert got[m]["auroc"] == pytest.approx(original["attribution"]["methods"][m]["auroc"])
+        assert got[f"{m}_corrected"]["correction"] == "simplex"
+    assert got["deepshap_corrected"]["convergence"]["status"] == "ok"
+    for t in (30, 45, 60):
+        key = f"fraction_gt_{t}"
+        assert record["off_simplex"][key] == pytest.approx(original["off_simplex"][key])
+    import pandas as pd
+
+    scores = pd.read_parquet(run / "attribution_scores.parquet")
+    assert len(scores) == 6 * 4 and scores["convergence_delta"].notna().sum() == 2 * 4
+    table = (results / "analyses" / "corr" / "summary").glob("*_attribution_results.tsv")
+    header = next(iter(table)).read_text().splitlines()[0].split("\t")
+    assert header[1:5] == [
+        "saliency AUROC",
+        "saliency AUPR",
+        "saliency_corrected AUROC",
+        "saliency_corrected AUPR",
+    ]

@@ -9,6 +9,13 @@ import pandas as pd
 METRICS = ("auroc", "aupr")
 # the paper's order of methods (spec §6); others follow alphabetically
 METHOD_ORDER = ("saliency", "mutagenesis", "ism", "integrated_gradients", "ig", "deepshap", "shap")
+CORRECTED = "_corrected"  # a simplex-corrected map: right after its uncorrected one
+
+
+def _method_key(method: str) -> tuple:
+    base = method.removesuffix(CORRECTED)
+    rank = METHOD_ORDER.index(base) if base in METHOD_ORDER else len(METHOD_ORDER)
+    return (rank, base, method.endswith(CORRECTED))
 
 
 def expand_attribution(runs: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
@@ -18,7 +25,8 @@ def expand_attribution(runs: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     -------
     (DataFrame, list of str)
         ``runs`` with the new columns (NaN where a run has no such score), and the methods
-        (the paper's order: saliency, mutagenesis, integrated gradients, DeepSHAP; then others).
+        (the paper's order: saliency, mutagenesis, integrated gradients, DeepSHAP; then others;
+        each ``<method>_corrected`` right after ``<method>``).
     """
     methods: dict[str, None] = {}
     rows = []
@@ -31,12 +39,7 @@ def expand_attribution(runs: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
         )
     if not methods:
         return runs, []
-    methods = dict.fromkeys(
-        sorted(
-            methods,
-            key=lambda m: (METHOD_ORDER.index(m) if m in METHOD_ORDER else len(METHOD_ORDER), m),
-        )
-    )
+    methods = dict.fromkeys(sorted(methods, key=_method_key))
     columns = [f"attr_{m}_{k}" for m in methods for k in METRICS]
     extra = pd.DataFrame(rows, index=runs.index, columns=columns, dtype=float)
     return runs.drop(columns=[c for c in columns if c in runs]).join(extra), list(methods)

@@ -8,7 +8,9 @@ Row columns (:data:`COLUMNS`): the cache key (``path``, ``mtime_ns``, ``size``),
 identity and seed, the test metrics, the filter-match statistics (Tasks 1 and 2), provenance as
 JSON strings (package versions, container), the first logo file, the ground-truth TFs some
 filter matched, and the ``attribution`` section of Task 3 records as a JSON string of
-``{method: {"auroc": x, "aupr": y}}`` (expanded into columns by the report).
+``{method: {"auroc": x, "aupr": y}}`` (expanded into columns by the report; simplex-corrected
+maps as ``<method>_corrected``), and the record's ``off_simplex`` section (the fractions of
+positions whose input gradient lies more than 30, 45, 60 degrees off the simplex plane).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import json
 import math
 from pathlib import PurePosixPath
 
-ROW_SCHEMA = 5  # bump when the columns or their meaning change: the report cache is then rebuilt
+ROW_SCHEMA = 6  # bump when the columns or their meaning change: the report cache is then rebuilt
 
 COLUMNS: dict[str, str] = {
     "path": "string",  # record path relative to the report's root folder (the cache key)
@@ -54,6 +56,9 @@ COLUMNS: dict[str, str] = {
     "versions": "string",  # JSON of the record's package versions
     "container": "string",  # JSON of the record's container section, if any
     "attribution": "string",  # JSON {method: {metric: value}} of Task 3 records, if any
+    "off_simplex_30": "float64",  # fraction of positions > 30 degrees off the simplex plane
+    "off_simplex_45": "float64",
+    "off_simplex_60": "float64",
 }
 
 _ATTRIBUTION_METRICS = ("auroc", "aupr")
@@ -143,6 +148,10 @@ def _fill(row: dict, record: dict) -> None:
         row["versions"] = json.dumps(record["versions"], sort_keys=True)
     if record.get("container") is not None:
         row["container"] = json.dumps(record["container"], sort_keys=True)
+    off = record.get("off_simplex")
+    if isinstance(off, dict):
+        for t in (30, 45, 60):
+            row[f"off_simplex_{t}"] = _num(off.get(f"fraction_gt_{t}"))
     if isinstance(record.get("attribution"), dict):
         scores = _attribution_scores(record["attribution"])
         row["attribution"] = json.dumps(scores, sort_keys=True) if scores else None

@@ -4,7 +4,9 @@ Formatted as the original scripts wrote them (spec §5.4 "TSV"): tab-separated, 
 ``model<TAB>AUROC<TAB>AUPR`` (classification) or ``model<TAB>match JASPAR<TAB>match ground
 truth`` (filters; real data without ground truth: ``model<TAB>match JASPAR``), each cell
 ``%.3f+/-%.3f`` of numpy's nanmean and nanstd (ddof 0). Records with attribution scores add
-an attribution table (``{method} AUROC``, ``{method} AUPR``). Which tables a task's runs make
+an attribution table (``{method} AUROC``, ``{method} AUPR``; a simplex-corrected map's
+``{method}_corrected`` columns right after its method's), records with off-simplex statistics
+an off-simplex table (``> 30 deg``, ``> 45 deg``, ``> 60 deg``: fractions of positions). Which tables a task's runs make
 is its record's ``report_tables`` (:mod:`toolkit.tasks`). Each table comes with its statistics
 (means, stds, trial counts) for a Parquet twin.
 
@@ -22,6 +24,7 @@ import pandas as pd
 _CLASSIFICATION = (("AUROC", "auroc"), ("AUPR", "aupr"))
 _FILTERS = (("match JASPAR", "match_any"), ("match ground truth", "match_fraction"))
 _FILTERS_ANY = _FILTERS[:1]  # real data: no ground truth to match
+_OFF_SIMPLEX = tuple((f"> {t} deg", f"off_simplex_{t}") for t in (30, 45, 60))
 
 
 @dataclass
@@ -119,6 +122,15 @@ def _table_specs(runs: pd.DataFrame, made: tuple[str, ...]) -> list:
     ]
     if "attribution_results" in made and attr:
         specs.append(("attribution_results", "attribution AUROC/AUPR per method", tuple(attr)))
+    if "off_simplex" in made and "off_simplex_30" in runs and runs["off_simplex_30"].notna().any():
+        specs.append(
+            (
+                "off_simplex",
+                "fraction of positions whose input gradient lies more than 30/45/60 degrees "
+                "off the simplex plane",
+                _OFF_SIMPLEX,
+            )
+        )
     return specs
 
 
