@@ -292,6 +292,61 @@ def test_task3_attribution_tables(tmp_path):
     assert set(check.loc[check["metric"] != "auroc", "paper"]) == {0.73, 0.8035}
 
 
+def test_corrected_scores_side_by_side_and_off_simplex(tmp_path):
+    """``correction: both`` records: each method's corrected columns right after its own, the
+    off-simplex table per model and activation, the paired correction figure."""
+    from toolkit.report.figures import _attribution_plans
+    from toolkit.report.tables import finished_runs, paper_tables
+
+    root = tmp_path / "task3c"
+    recs = []
+    for act, base in (("relu", 0.70), ("exponential", 0.80)):
+        for t in range(2):
+            rec = record(
+                "cnn-dist",
+                act,
+                t,
+                task="task3",
+                sweep="t3c",
+                auroc=0.97,
+                aupr=0.9,
+                attribution={
+                    "methods": {
+                        "deepshap_corrected": {"auroc": base + 0.03, "aupr": 0.6},
+                        "saliency_corrected": {"auroc": base + 0.02, "aupr": 0.6},
+                        "deepshap": {"auroc": base + 0.01, "aupr": 0.5},
+                        "saliency": {"auroc": base, "aupr": 0.5},
+                    }
+                },
+            )
+            rec["off_simplex"] = {"fraction_gt_30": 0.3 + 0.1 * t, "fraction_gt_45": 0.1}
+            recs.append(rec)
+    write_sweep(root, recs, name="t3c", task="task3")
+    report(root, progress=False, figures_on=False)
+    lines = (root / "report/tables/task3_attribution_results.tsv").read_text().splitlines()
+    assert lines[0].split("\t")[1::2] == [
+        "saliency AUROC",
+        "saliency_corrected AUROC",
+        "deepshap AUROC",
+        "deepshap_corrected AUROC",
+    ]
+    off = (root / "report/tables/task3_off_simplex.tsv").read_text().splitlines()
+    assert off[0] == "model\t> 30 deg\t> 45 deg\t> 60 deg"
+    assert off[1].startswith("cnn-dist_relu\t0.350+/-0.050\t0.100+/-0.000\tnan")
+    _assert_summarize_writes_the_report_tables(root)
+    from toolkit.report.inventory import inventory
+    from toolkit.report.rows import COLUMNS, record_row
+
+    (sweep,) = [s for s in inventory(root) if s.rel == "."]
+    rows = pd.DataFrame([record_row(e) for e in sweep.records.values()], columns=list(COLUMNS))
+    runs, order = finished_runs(rows, sweep)
+    assert {t.name for t in paper_tables(runs, order)} >= {"task3_off_simplex"}
+    plans = _attribution_plans("task3", runs, ["cnn-dist"], ["relu", "exponential"], None)
+    (draw,) = [p[3] for p in plans if p[0] == "task3_attribution_correction"]
+    fig = draw()
+    assert len(fig.axes) == 2  # saliency and deepshap, one model
+
+
 def test_task4_tsv_spread_is_over_the_classes(tmp_path):
     """As the paper's basset TSV: mean +/- std over the 164 classes of the one run."""
     root = tmp_path / "task4"
@@ -317,7 +372,11 @@ def test_a_tasks_record_says_which_tables_its_runs_make():
     from toolkit.report.tables import paper_tables
     from toolkit.tasks import TASKS
 
-    assert TASKS["task3"].report_tables == ("classification_performance", "attribution_results")
+    assert TASKS["task3"].report_tables == (
+        "classification_performance",
+        "attribution_results",
+        "off_simplex",
+    )
     runs = pd.DataFrame(
         {
             "task": ["task3", "task3", "old_task", "old_task"],

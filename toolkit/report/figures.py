@@ -14,7 +14,10 @@ Per task, as far as the runs cover it:
 - ``{task}_classification_vs_attribution``: test AUROC against saliency AUROC per trial
   (Fig. 2c);
 - ``{task}_modified_attribution``: original vs modified activations, paired by trial, on
-  saliency AUROC with their t-tests (Supp Fig 11a).
+  saliency AUROC with their t-tests (Supp Fig 11a);
+- ``{task}_attribution_correction``: per activation, the uncorrected (grey) and the
+  simplex-corrected (blue) attribution AUROC side by side, one panel per model and method
+  (runs with ``attribution.correction: both``).
 
 Boxes show the trials' quartiles (whiskers 1.5 IQR), dots the trials themselves (up to
 :data:`MAX_DOTS` per box). Built on
@@ -262,6 +265,22 @@ def _attribution_plans(task, runs, models, acts, ttest_table):
             lambda: _classification_vs_attribution(runs, models, acts, attr),
         )
     )
+    corrected = [
+        c[: -len("_corrected_auroc")]
+        for c in attr
+        if c.endswith("_corrected_auroc") and c.replace("_corrected", "") in attr
+    ]
+    if corrected:
+        plans.append(
+            (
+                f"{task}_attribution_correction",
+                f"{task}: uncorrected vs simplex-corrected attribution AUROC",
+                "Per activation, the attribution AUROC of the uncorrected map (grey) beside its "
+                "simplex-corrected version (blue: the gradient's mean over the four nucleotides "
+                "removed at every position, Majdandzic et al. 2023), one dot per trial.",
+                lambda: _correction(runs, models, acts, corrected),
+            )
+        )
     if "attr_saliency_auroc" in attr and set(acts) & _MODIFIED:
         plans.append(
             (
@@ -367,6 +386,29 @@ def _attribution(runs, models, acts, columns, ylabel):
             method = column[5:].rsplit("_", 1)[0]
             axes[i, j].set_title(f"{_model_label(model)}: {method}", fontsize=9)
         axes[i, 0].set_ylabel(ylabel)
+    return fig
+
+
+def _correction(runs, models, acts, methods):
+    fig = _figure(len(models), len(methods), 2 * len(acts))
+    axes = fig.subplots(len(models), len(methods), squeeze=False, sharey=True)
+    for i, model in enumerate(models):
+        cell = runs[runs["model"] == model]
+        present = [a for a in acts if (cell["activation"] == a).any()]
+        for j, method in enumerate(methods):
+            labels, data, colors = [], [], []
+            for act in present:
+                for column, color, suffix in (
+                    (f"{method}_auroc", "0.75", ""),
+                    (f"{method}_corrected_auroc", "tab:blue", " corr."),
+                ):
+                    values = cell.loc[cell["activation"] == act, column].dropna()
+                    labels.append(_LABELS.get(act, act) + suffix)
+                    data.append(values.to_numpy(float))
+                    colors.append(color)
+            _boxes(axes[i, j], data, labels, [None] * len(data), colors)
+            axes[i, j].set_title(f"{_model_label(model)}: {method[5:]}", fontsize=9)
+        axes[i, 0].set_ylabel("attribution AUROC")
     return fig
 
 
