@@ -407,7 +407,8 @@ def _correction(runs, models, acts, methods):
                     data.append(values.to_numpy(float))
                     colors.append(color)
             _boxes(axes[i, j], data, labels, [None] * len(data), colors)
-            axes[i, j].set_title(f"{_model_label(model)}: {method[5:]}", fontsize=9)
+            name = {"integrated_gradients": "IG"}.get(method[5:], method[5:])
+            axes[i, j].set_title(f"{_model_label(model)}: {name}", fontsize=8)
         axes[i, 0].set_ylabel("attribution AUROC")
     return fig
 
