@@ -156,3 +156,25 @@ def test_bad_correction_is_an_input_error(conv, x):
         saliency(conv, x, correction="yes")
     with pytest.raises(InputError, match="correction"):
         deepshap(conv, x, correction="simplx")
+
+
+def test_ops_without_a_shap_rule_use_their_plain_gradient():
+    """The modified relu's Pow (and the log activations' Log, Abs) have no DeepExplainer
+    rule: shap 0.49's TF2 path raised LookupError; they now back-propagate their plain
+    gradient, as shap's TF1 graph mode did for the paper, and the convergence delta shows
+    what that does to additivity. The gradient registry is left as it was."""
+    from tensorflow.python.framework import ops
+
+    from toolkit.activations import shift_scale_relu
+
+    tf.keras.utils.set_random_seed(2)
+    inputs = keras.Input((L, 4))
+    h = keras.layers.Conv1D(4, 5, padding="same")(inputs)
+    h = keras.layers.Activation(shift_scale_relu)(h)
+    z = keras.layers.Dense(1, activation="sigmoid")(keras.layers.Flatten()(h))
+    model = keras.Model(inputs, z)
+    before = set(ops._gradient_registry._registry)
+    values, delta = deepshap(model, _onehot(3, L, 4), n_references=3, return_delta=True)
+    assert np.isfinite(values).all() and np.isfinite(delta).all()
+    assert convergence(delta)["status"] in ("ok", "warn", "fail")
+    assert set(ops._gradient_registry._registry) == before

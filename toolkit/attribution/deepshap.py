@@ -18,6 +18,7 @@ rounding (checked to 1e-5 in the tests; about 1e-8 in practice).
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 
 import numpy as np
@@ -56,10 +57,11 @@ def deepshap(
     ----------
     model : keras.Model
         Any TensorFlow Keras model with one input (None, L, 4) and one output (None, C),
-        whose ops shap's DeepExplainer supports (Conv, Dense, BatchNorm, pooling, the usual
-        activations, exp; shap 0.49 raises on an op it has no rule for, and back-propagates
-        the plain gradient through a ``tf.custom_gradient``, which breaks additivity: see
-        :func:`convergence`).
+        whose ops shap's DeepExplainer has rules for (Conv, Dense, BatchNorm, pooling, the
+        usual activations, exp). Ops without a rule (``Pow`` of the modified relu, ``Log``
+        and ``Abs`` of the log activations) and ``tf.custom_gradient`` ops back-propagate
+        their plain gradient, as shap's TF1 graph mode did for the paper, which can break
+        additivity: see :func:`convergence`.
     x : np.ndarray, shape (N, L, 4)
         One-hot sequences.
     references : np.ndarray, shape (N, R, L, 4), optional
@@ -120,7 +122,7 @@ def deepshap(
 
     n, length, _ = x.shape
     n_refs = references.shape[1]
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _plain_gradients_for_unhandled_ops():
         # "Your TensorFlow version is newer than 2.4.0 ..." (shap's TF2 eager path is used) and
         # Keras' "set_learning_phase is deprecated" from shap's graph: both expected here
         warnings.simplefilter("ignore", UserWarning)
@@ -163,6 +165,35 @@ def deepshap(
             k: v.sum(axis=(1, 2), dtype=np.float64) - expected for k, v in values.items()
         }
     return values, values.sum(axis=(1, 2), dtype=np.float64) - expected
+
+
+@contextlib.contextmanager
+def _plain_gradients_for_unhandled_ops():
+    """Ops without a DeepExplainer rule back-propagate their plain gradient, as in shap's TF1
+    graph mode (the paper's): shap's TF2 path records every op as ``shap_<type>`` and raises
+    ``LookupError`` for a type it has no rule for (``Pow`` of the modified relu, ``Log`` and
+    ``Abs`` of the log activations). For the duration, ``shap_<type>`` of each such type
+    points to the type's own gradient; the convergence check then says whether the maps still
+    add up.
+    """
+    from shap.explainers._deep import deep_tf
+    from tensorflow.python.framework import ops
+
+    registry = ops._gradient_registry._registry
+    added = [
+        f"shap_{name}"
+        for name in list(registry)
+        if not name.startswith("shap_")
+        and name not in deep_tf.op_handlers
+        and f"shap_{name}" not in registry
+    ]
+    for name in added:
+        registry[name] = registry[name[5:]]
+    try:
+        yield
+    finally:
+        for name in added:
+            registry.pop(name, None)
 
 
 def convergence(delta: np.ndarray) -> dict:
