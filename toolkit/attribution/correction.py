@@ -26,7 +26,9 @@ plane ``sum = 0``, ``arcsin(|g_i . u| / |g_i|)`` with the plane's unit normal
 ``u = (1, 1, 1, 1) / 2``, i.e. ``arcsin(2 |mean(g_i)| / |g_i|)``, in degrees (0: the
 gradient lies in the plane; 90: it is all along (1, 1, 1, 1)). A position whose gradient is
 exactly zero (``|g_i| = 0``, e.g. outside every active unit of a relu model) has no direction:
-its angle is NaN, it is left out of the fractions and counted as ``n_zero``.
+its angle is NaN, it is left out of the fractions and counted as ``n_zero``. For reference,
+gradients pointing in uniformly random directions of R^4 give fractions 0.39, 0.18 and 0.058
+above 30, 45 and 60 degrees (mean angle 26.8).
 """
 
 from __future__ import annotations
