@@ -82,6 +82,7 @@ def test_task3_defaults_monitor_val_auroc_and_task1_keeps_its_own(tmp_path):
         ({"methods": ["saliency", "saliency"]}, "attribution.methods", "repeated"),
         ({"target": "logits"}, "attribution.target", "prob"),
         ({"ig_variant": "riemann"}, "attribution.ig_variant", "standard"),
+        ({"correction": "gradient"}, "attribution.correction", "simplex"),
         ({"ig_steps": 0}, "attribution.ig_steps", "positive"),
         ({"shap_references": "10"}, "attribution.shap_references", "int"),
         ({"n_sequence": 10}, "attribution.n_sequence", "unknown key"),
