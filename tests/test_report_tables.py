@@ -345,6 +345,10 @@ def test_corrected_scores_side_by_side_and_off_simplex(tmp_path):
     (draw,) = [p[3] for p in plans if p[0] == "task3_attribution_correction"]
     fig = draw()
     assert len(fig.axes) == 2  # saliency and deepshap, one model
+    from toolkit.report.figures import figures
+
+    drawn = figures(runs, tmp_path / "figures")
+    assert {"task3_off_simplex", "task3_attribution_correction"} <= {f.name for f in drawn}
 
 
 def test_task4_tsv_spread_is_over_the_classes(tmp_path):
