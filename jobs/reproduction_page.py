@@ -153,6 +153,7 @@ def _section(folder: Path) -> list[str]:
         out.append("")
         out.append(_markdown(pd.read_csv(tsv, sep="\t", dtype=str)))
         out.append("")
+    out += _analyses(report)
     runs = report / "runs.tsv"
     if runs.is_file():
         table = pd.read_csv(runs, sep="\t")
@@ -178,6 +179,28 @@ def _section(folder: Path) -> list[str]:
         out.append("")
         out.append(_markdown(shown.round(3)))
         out.append("")
+    return out
+
+
+def _analyses(report: Path) -> list[str]:
+    """The tables of the sweep's re-analyses (``expact analyze``: ``analyses/<name>``), each
+    under its name, with the command that made it; their classification tables repeat the
+    source runs' and are left out."""
+    out: list[str] = []
+    for folder in sorted((report / "sweeps").glob("analyses__*")):
+        name = folder.name.removeprefix("analyses__")
+        manifest = SweepManifest(report.parent / "analyses" / name).read() or {}
+        out.append(f"### Re-analysis `{name}`")
+        out.append("")
+        out.append(f"`expact analyze {report.parent} {manifest.get('config', 'CONFIG')}`")
+        out.append("")
+        for tsv in sorted((folder / "tables").glob("*.tsv")):
+            if tsv.stem.endswith("classification_performance"):
+                continue
+            out.append(f"`{tsv.stem}` (mean+/-std):")
+            out.append("")
+            out.append(_markdown(pd.read_csv(tsv, sep="\t", dtype=str)))
+            out.append("")
     return out
 
 
@@ -257,6 +280,14 @@ def keep(folder: Path, docs: Path = REPO / "docs" / "reproduction") -> Path:
     )
     for tsv in sorted(tables.glob("*.tsv")) if tables else []:
         copy(tsv, out / tsv.name)
+    for analysis in sorted((report / "sweeps").glob("analyses__*")):  # expact analyze
+        name = analysis.name.removeprefix("analyses__")
+        kept = out / "analyses" / name
+        (kept / "records").mkdir(parents=True)
+        for record in sorted((folder / "analyses" / name).glob("runs/*/record.json")):
+            copy(record, kept / "records" / f"{record.parent.name}.json")
+        for tsv in sorted((analysis / "tables").glob("*.tsv")):
+            copy(tsv, kept / tsv.name)
     return out
 
 
