@@ -25,6 +25,8 @@ ANALYSES = {  # quick re-analysis -> the quick sweep it re-analyses
     "prepost_quick.yaml": "gradients_quick",
     "localisation_quick.yaml": "gradients_quick",
     "background_count_quick.yaml": "log_task3_quick",
+    "gradient_correction_quick.yaml": "log_task3_quick",
+    "off_simplex_task1_quick.yaml": "gradients_quick",
 }
 
 
