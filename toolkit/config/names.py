@@ -329,6 +329,14 @@ LITE_DISTANCES: tuple[str, ...] = ("ed",)
 RESIZE: tuple[str, ...] = ("error", "center_crop", "pad", "crop_or_pad")
 # its default split (data.generate.split): fractions of a seeded permutation of the records
 SEQUENCE_SPLIT: dict[str, float | int] = {"valid": 0.1, "test": 0.2, "seed": 0}
+# the peaks route's default split by chromosome (data.generate.split with data.generate.peaks):
+# DeepSEA's (Zhou & Troyanskaya 2015: chr8 and chr9 held out for testing, validation from
+# chr7), kept by DanQ (Quang & Xie 2016) and Selene's DeepSEA example (chr8/chr9 test)
+PEAK_SPLIT: dict[str, list[str]] = {"valid_chromosomes": ["chr7"], "test_chromosomes": ["chr8", "chr9"]}
+# what the peaks route does with a window running off its chromosome
+OFF_CHROMOSOME: tuple[str, ...] = ("drop", "shift", "pad", "error")
+# the background (negative) sequences it can make (data.generate.background.methods)
+BACKGROUND_METHODS: tuple[str, ...] = ("shuffle", "flank", "gc_matched")
 
 # attribution methods of spec §6 in the paper's order (toolkit.attribution.METHODS), what they
 # explain (the sigmoid output, as the paper, or the logit), integrated gradients' variants

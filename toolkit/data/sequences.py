@@ -39,15 +39,30 @@ _ONE_HOT = {
 
 def sequences(
     output: str | os.PathLike,
-    fasta: str | os.PathLike,
-    labels: str | os.PathLike,
+    fasta: str | os.PathLike | None = None,
+    labels: str | os.PathLike | None = None,
     id_column: str | None = None,
     label_columns: list[str] | None = None,
     split: dict | None = None,
     length: int | None = None,
     resize: str = "error",
+    peaks: str | list | dict | None = None,
+    genome: str | os.PathLike | None = None,
+    output_column: int | None = None,
+    chromosomes: list[str] | None = None,
+    exclude_chromosomes: list[str] | None = None,
+    blacklist: str | None = None,
+    off_chromosome: str = "drop",
+    max_n_fraction: float = 0.1,
+    background: dict | None = None,
 ) -> Path:
-    """Read, check and write a FASTA + label table as the HDF5 layout (atomically).
+    """Read, check and write a FASTA + label table (or peaks + genome) as the HDF5 layout.
+
+    With ``peaks`` and ``genome`` (and ``length``) the data set is made from peak files and a
+    reference genome by :func:`toolkit.data.peaks.peaks`, which takes ``split``,
+    ``output_column``, ``chromosomes``, ``exclude_chromosomes``, ``blacklist``,
+    ``off_chromosome``, ``max_n_fraction`` and ``background`` (see there); the rest of this
+    doc is the FASTA + label table route.
 
     Parameters
     ----------
@@ -73,6 +88,19 @@ def sequences(
     """
     import h5py
 
+    if peaks is not None:
+        from toolkit.data.peaks import peaks as from_peaks
+
+        options = {
+            "output_column": output_column,
+            "chromosomes": chromosomes,
+            "exclude_chromosomes": exclude_chromosomes,
+            "split": split,
+            "blacklist": blacklist,
+            "off_chromosome": off_chromosome,
+            "max_n_fraction": max_n_fraction,
+        }
+        return from_peaks(output, peaks, genome, length, background_options=background, **options)
     x, y, ids, names = encode(fasta, labels, id_column, label_columns, length, resize)
     rows = split_rows(ids, split, fasta)
     output = Path(output)
