@@ -100,7 +100,10 @@ def check_inputs(
         checked.append(_check_pfm(config.task, generate, will_generate=not made))
 
     if config.task == "sequences" and generate and not made:
-        checked += _check_sequence_import(generate)
+        if generate.get("peaks") is not None:
+            checked += _check_peak_import(generate)
+        else:
+            checked += _check_sequence_import(generate)
     if made:
         checked += _check_data(config, data)
     else:
@@ -145,6 +148,46 @@ def _check_sequence_import(generate: dict) -> list[str]:
         f"{length} nt, {len(names)} label column(s) {names}, train/valid/test {sizes}",
         *counts.lines(),
     ]
+
+
+def _check_peak_import(generate: dict) -> list[str]:
+    """Read the peak files and every window of the genome, as the import will; no file is
+    written (a missing genome index is built in a temporary folder)."""
+    import tempfile
+
+    from toolkit.data.genome import genome
+    from toolkit.data.peak_windows import SPLITS, peak_windows
+
+    keys = ("output_column", "chromosomes", "exclude_chromosomes", "split", "blacklist")
+    options = {k: generate[k] for k in (*keys, "off_chromosome", "max_n_fraction") if k in generate}
+    with tempfile.TemporaryDirectory() as scratch, genome(generate["genome"], scratch) as fasta:
+        windows = peak_windows(generate["peaks"], fasta, generate["length"], **options)
+    background = generate.get("background")
+    ratio = float((background or {}).get("ratio", 1.0)) if background else 0.0
+    lines = [
+        f"peaks {generate['peaks']} on genome {generate['genome']} ({len(fasta.lengths)} "
+        f"chromosomes): {len(windows.chrom)} windows of {generate['length']} nt, "
+        f"split {windows.split_chromosomes} (train: the other kept chromosomes); "
+        f"dropped {windows.counts}"
+    ]
+    for code, split in enumerate(SPLITS):
+        rows = windows.split == code
+        extra = int(round(ratio * rows.sum()))
+        for k, name in enumerate(windows.outputs):
+            positive = int(windows.labels[rows, k].sum())
+            lines.append(
+                f"  {split} {name}: {positive} positive, {int(rows.sum()) - positive + extra} "
+                f"negative ({extra} from the background)"
+            )
+    if background:
+        methods = background.get("methods", ["gc_matched"])
+        lines.append(
+            f"background: {ratio:g} per positive, shared by {methods}, seed "
+            f"{background.get('seed', 0)}; no window overlaps a peak of any file"
+        )
+    else:
+        lines.append("background: none (negatives are only windows of other peak files)")
+    return lines
 
 
 def _check_pfm(task: str, generate: dict, will_generate: bool) -> str:

@@ -332,7 +332,10 @@ SEQUENCE_SPLIT: dict[str, float | int] = {"valid": 0.1, "test": 0.2, "seed": 0}
 # the peaks route's default split by chromosome (data.generate.split with data.generate.peaks):
 # DeepSEA's (Zhou & Troyanskaya 2015: chr8 and chr9 held out for testing, validation from
 # chr7), kept by DanQ (Quang & Xie 2016) and Selene's DeepSEA example (chr8/chr9 test)
-PEAK_SPLIT: dict[str, list[str]] = {"valid_chromosomes": ["chr7"], "test_chromosomes": ["chr8", "chr9"]}
+PEAK_SPLIT: dict[str, list[str]] = {
+    "valid_chromosomes": ["chr7"],
+    "test_chromosomes": ["chr8", "chr9"],
+}
 # what the peaks route does with a window running off its chromosome
 OFF_CHROMOSOME: tuple[str, ...] = ("drop", "shift", "pad", "error")
 # the background (negative) sequences it can make (data.generate.background.methods)

@@ -358,9 +358,16 @@ def resolve_paths(sections: dict, results_dir: Path, task: str, motifs: dict | N
         if data["path"]
         else str(SweepManifest(results_dir).data_dir / f"{task}.h5")
     )
-    for key in ("pfm", "fasta", "labels"):  # the generators' input files
+    for key in ("pfm", "fasta", "labels", "genome", "blacklist"):  # the generators' input files
         if data["generate"].get(key):
             data["generate"][key] = str(Path(data["generate"][key]).resolve())
+    peaks = data["generate"].get("peaks")
+    if isinstance(peaks, str):
+        data["generate"]["peaks"] = str(Path(peaks).resolve())
+    elif isinstance(peaks, list):
+        data["generate"]["peaks"] = [str(Path(p).resolve()) for p in peaks]
+    elif isinstance(peaks, dict):
+        data["generate"]["peaks"] = {k: str(Path(p).resolve()) for k, p in peaks.items()}
     tomtom = sections["tomtom"]
     motifs = motifs or {"release": "JASPAR2016", "collection": "CORE", "tax_group": "vertebrates"}
     default = f"{motifs['release']}_{motifs['collection']}_{motifs['tax_group']}.meme"

@@ -21,7 +21,10 @@ import math
 import numbers
 
 from toolkit.config.names import (
+    BACKGROUND_METHODS,
     LITE_DISTANCES,
+    OFF_CHROMOSOME,
+    PEAK_SPLIT,
     RESIZE,
     SEQUENCE_SPLIT,
     TOMTOM_BACKENDS,
@@ -29,12 +32,15 @@ from toolkit.config.names import (
 )
 from toolkit.config.schema import (
     Boolean,
+    Custom,
     InputFile,
     Integer,
     Key,
     MappingOf,
+    NameList,
     Number,
     OneOf,
+    Optional,
     Section,
 )
 from toolkit.errors import InputError
@@ -248,8 +254,127 @@ def _fractions(value, field: str, source: str) -> None:
         )
 
 
+def _peak_files(value, field: str, source) -> None:
+    """One peak file, a list of them or ``{output name: file}``; every file must exist."""
+    if isinstance(value, dict):
+        files = list(value.values())
+    else:
+        files = [value] if isinstance(value, str) else value
+    if not isinstance(files, list) or not files:
+        raise InputError(source, field, "expected a peak file, a list of files or {name: file}")
+    for k, path in enumerate(files):
+        InputFile()(path, f"{field}[{k}]" if len(files) > 1 else field, source)
+        if path is None:
+            raise InputError(source, field, "expected a peak file, not null")
+
+
+def _names(value, field: str, source) -> None:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise InputError(source, field, f"expected a list of chromosome names, got {value!r}")
+
+
+def _chromosome_split(value, field: str, source) -> None:
+    keys = {"valid_chromosomes", "test_chromosomes"}
+    if not isinstance(value, dict) or not value or not set(value) <= keys:
+        raise InputError(
+            source,
+            field,
+            "peaks are split by chromosome: expected {valid_chromosomes: [...], "
+            f"test_chromosomes: [...]}}, got {value!r}",
+        )
+    for key, names in value.items():
+        _names(names, f"{field}.{key}", source)
+    both = set(value.get("valid_chromosomes") or ()) & set(value.get("test_chromosomes") or ())
+    if both:
+        raise InputError(source, field, f"{sorted(both)} in both the valid and the test split")
+
+
+#: data.generate.background of the peaks route (toolkit.data.background)
+BACKGROUND = Section(
+    {
+        "methods": Key(
+            ["gc_matched"], NameList(BACKGROUND_METHODS, "method"), "how negatives are made"
+        ),
+        "ratio": Key(1.0, Number(0.0, low_open=True), "negatives per positive, in every split"),
+        "seed": Key(0, Integer(0), "the seed of every draw (shuffle k: default_rng([seed, k]))"),
+    }
+)
+
+
+def _background(value, field: str, source) -> None:
+    if not isinstance(value, dict):
+        raise InputError(
+            source, field, f"expected a mapping of {sorted(BACKGROUND)}, got {value!r}"
+        )
+    BACKGROUND.reject_unknown(value, field, source)
+    BACKGROUND.check(value, field, source)
+
+
+def _peaks_required(values: dict, name: str, source) -> None:
+    for key in ("peaks", "genome", "length"):
+        if values.get(key) is None:
+            raise InputError(source, f"{name}.{key}", "needed with data.generate.peaks")
+
+
+#: data.generate of task: sequences made from peak files and a genome (toolkit.data.peaks)
+PEAK_IMPORT = Section(
+    {
+        "peaks": Key(
+            None,
+            Custom(_peak_files, "a peak file, a list of them or {output: file}"),
+            "BED3+/narrowPeak files, gzipped or not: each file one output (or see output_column)",
+        ),
+        "genome": Key(
+            None, InputFile(), "the genome FASTA (plain or bgzip; .fai built if missing)"
+        ),
+        "length": Key(
+            None, Optional(Integer(1)), "window length, centred on the summit, else the centre"
+        ),
+        "output_column": Key(
+            None, Optional(Integer(4)), "a BED column (1-based) whose values name the outputs"
+        ),
+        "chromosomes": Key(
+            None,
+            Optional(Custom(_names, "a list of chromosome names")),
+            "those kept; null: every one without '_' in its name, less chrM/MT/chrEBV",
+        ),
+        "exclude_chromosomes": Key(
+            None, Optional(Custom(_names, "a list of chromosome names")), "those left out"
+        ),
+        "split": Key(
+            PEAK_SPLIT,
+            Custom(_chromosome_split, "{valid_chromosomes: [...], test_chromosomes: [...]}"),
+            "by chromosome; the default is DeepSEA's (test chr8, chr9; valid chr7)",
+        ),
+        "blacklist": Key(None, InputFile(), "BED of regions no window may overlap"),
+        "off_chromosome": Key(
+            "drop",
+            OneOf(OFF_CHROMOSOME),
+            "a window running off its chromosome: drop|shift|pad|error",
+        ),
+        "max_n_fraction": Key(
+            0.1, Number(0.0, 1.0, high_open=False), "windows with more N dropped"
+        ),
+        "background": Key(
+            None,
+            Optional(Custom(_background, "{methods: [...], ratio: r, seed: s}")),
+            f"negatives made for you: methods out of {list(BACKGROUND_METHODS)}",
+        ),
+    },
+    checks=[_peaks_required],
+)
+
+
 def _sequence_import(generate: dict, allowed: list[str], source: str) -> None:
     """``data.generate`` of ``task: sequences`` (toolkit.data.sequences.sequences)."""
+    if "peaks" in generate or "genome" in generate:
+        PEAK_IMPORT.reject_unknown(
+            generate,
+            "data.generate",
+            "not an option of peaks + genome (FASTA + labels take fasta and labels); valid: {valid}",
+        )
+        PEAK_IMPORT.check(PEAK_IMPORT | generate, "data.generate", source)
+        return
     unknown = sorted(set(generate) - set(allowed))
     if unknown:
         raise InputError(source, f"data.generate.{unknown[0]}", f"unknown option; valid: {allowed}")
@@ -323,6 +448,9 @@ def describe_config(task: str | None = None) -> str:
     from toolkit.config.train import TRAIN
 
     shared = {"train": TRAIN, **SECTIONS, "model": MODEL}
+    if task in (None, "sequences"):  # data.generate of the sequences task's peaks route
+        shared |= {"data.generate (sequences: peaks + genome)": PEAK_IMPORT}
+        shared |= {"data.generate.background": BACKGROUND}
     lines = [f"top-level keys: {', '.join(sorted(TOP_LEVEL))}", ""]
     for name, section in shared.items():
         lines += [f"[{name}]", *section.describe(name), ""]

@@ -73,6 +73,7 @@ def bed(path: str | os.PathLike, column: int | None = None) -> Peaks:
     """
     path = Path(path)
     chrom, start, end, summit, lines, names = [], [], [], [], [], []
+    number = 0
     try:
         with _open(path) as handle:
             for number, raw in enumerate(handle, start=1):
@@ -94,7 +95,9 @@ def bed(path: str | os.PathLike, column: int | None = None) -> Peaks:
                 lines.append(number)
     except (OSError, EOFError, zlib.error, UnicodeDecodeError) as err:
         raise InputError(
-            path, None, f"cannot be read as a {_kind(path)} peak file ({err})"
+            path,
+            f"line {number + 1}",
+            f"cannot be read as a {_kind(path)} peak file ({type(err).__name__}: {err})",
         ) from None
     if not chrom:
         raise InputError(path, None, "no peak (an empty file?)")

@@ -55,7 +55,9 @@ def sequences(spec: RunSpec, run_dir: str | Path, progress: bool = True) -> dict
     }
     sections = {
         "tomtom_backend": spec.tomtom["backend"],
-        "data": data_section(spec, data, ground_truth=kind, n_outputs=int(data.y_test.shape[1])),
+        "data": data_section(
+            spec, data, ground_truth=kind, n_outputs=int(data.y_test.shape[1]), **made_from(data)
+        ),
         "match": filters["match"],
         "n_windows": filters["n_windows"],
         "attribution": result["summary"],
@@ -84,3 +86,11 @@ def ground_truth(path: str, data):
                 )
             return mask, "mask"
     return None, None
+
+
+def made_from(data) -> dict:
+    """How a peaks-made data set was made (its ``peaks`` and ``background`` attributes: the
+    files, counts, split, and every background method with its ratio, seed and counts)."""
+    import json
+
+    return {k: json.loads(data.attrs[k]) for k in ("peaks", "background") if k in data.attrs}
