@@ -168,6 +168,10 @@ def _row_records(pos, neg, windows: Windows, negatives: Negatives | None):
 
 def _attributes(f, windows: Windows, negatives, options, files, fasta: Genome, length) -> None:
     f.attrs["label_names"] = np.asarray(windows.outputs, "S")
+    if isinstance(files, dict):
+        files = {k: str(v) for k, v in files.items()}
+    else:
+        files = [str(files)] if isinstance(files, str | os.PathLike) else [str(v) for v in files]
     names = files if isinstance(files, dict) else {"files": files}
     f.attrs["source"] = f"peaks {json.dumps(names)}, genome {fasta.path.name}"
     f.attrs["peaks"] = json.dumps(
