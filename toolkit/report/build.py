@@ -574,6 +574,7 @@ def _sweep_provenance(sweep) -> list[dict]:
                 "blocks": [{"kind": "pre", "text": config.read_text()[:20000]}],
             }
         )
+    blocks += _data_set(sweep.params.get("data") or {})
     if specs:
         params = sweep.params
         blocks.append(
@@ -585,6 +586,40 @@ def _sweep_provenance(sweep) -> list[dict]:
             }
         )
     return blocks
+
+
+def _data_set(data: dict) -> list[dict]:
+    """How a data set made from peaks was made: its files, counts and every background
+    method with its ratio, seed and counts (the HDF5's ``peaks``/``background`` attributes)."""
+    import h5py
+
+    path = Path(str(data.get("path") or ""))
+    if path.suffix != ".h5" or not path.is_file():
+        return []
+    try:
+        with h5py.File(path, "r") as f:
+            made = {k: json.loads(f.attrs[k]) for k in ("peaks", "background") if k in f.attrs}
+    except (OSError, ValueError):
+        return []
+    if not made:
+        return []
+    background = made.get("background", {})
+    methods = background.get("methods") or []
+    text = (
+        f"Negatives made for you: {', '.join(methods)}, {background.get('ratio')} per "
+        f"positive, seed {background.get('seed')} (every row's method, seed and source in "
+        "origin_*, seed_*, source_* of the data set)"
+        if methods
+        else "No background made: the negatives are windows of the other peak files only."
+    )
+    return [
+        {"kind": "text", "text": f"Data set {path.name} made from peaks and a genome. {text}"},
+        {
+            "kind": "details",
+            "summary": "How the data set was made (peaks, split, counts, background)",
+            "blocks": [{"kind": "pre", "text": json.dumps(made, indent=2)}],
+        },
+    ]
 
 
 def _seeds_and_versions(done) -> list[dict]:
