@@ -20,6 +20,8 @@ from toolkit.data.peak_windows import peak_windows
 from toolkit.data.peaks import peaks
 from toolkit.errors import InputError
 
+REPO = Path(__file__).resolve().parents[1]
+
 
 @pytest.fixture
 def small(tmp_path):
@@ -269,3 +271,51 @@ def test_bad_peak_options_are_config_errors(tmp_path, capsys, small, over, field
     config = _config(tmp_path, generate)
     assert main(["run", str(config), "--results", str(tmp_path / "r"), "--check"]) == 2
     assert field in capsys.readouterr().err
+
+
+def _nine_chromosomes(tmp_path: Path) -> tuple[Path, Path, Path]:
+    sizes = {f"chr{k}": 4000 for k in range(1, 10)}
+    fa = write_genome(tmp_path / "hg.fa", sizes)
+    chroms = list(sizes)
+    a = write_peaks(tmp_path / "ctcf.narrowPeak.gz", random_peaks(90, chroms, 4000, 1))
+    b = write_peaks(tmp_path / "irf1.bed.gz", random_peaks(45, chroms, 4000, 2), narrow=False)
+    return fa, a, b
+
+
+def test_shipped_peaks_config_checks_with_your_files(tmp_path, capsys):
+    fa, a, b = _nine_chromosomes(tmp_path)
+    raw = yaml.safe_load((REPO / "configs" / "sequences_peaks.yaml").read_text())
+    raw["data"]["generate"] |= {"peaks": {"CTCF": str(a), "IRF1": str(b)}, "genome": str(fa)}
+    config = tmp_path / "peaks.yaml"
+    config.write_text(yaml.safe_dump(raw))
+    assert main(["run", str(config), "--results", str(tmp_path / "r"), "--check"]) == 0
+    out = capsys.readouterr().out
+    assert "'test': ['chr8', 'chr9']" in out and "train CTCF:" in out and "gc_matched" in out
+
+
+@pytest.mark.slow
+def test_peaks_route_end_to_end_with_record_and_report(tmp_path):
+    fa, a, b = _nine_chromosomes(tmp_path)
+    generate = {
+        "peaks": [str(a), str(b)],
+        "genome": str(fa),
+        "length": 100,
+        "background": {"methods": ["shuffle", "gc_matched"], "ratio": 1.0, "seed": 0},
+    }
+    config = _config(tmp_path, generate)
+    raw = yaml.safe_load(config.read_text())
+    raw |= {
+        "filters": {"logos": False},
+        "tomtom": {"target": str(REPO / "tests" / "fixtures" / "tomtom" / "queries.meme")},
+        "attribution": {"methods": ["saliency"], "n_sequences": 3, "logo_sequences": 0},
+    }
+    config.write_text(yaml.safe_dump(raw))
+    results = tmp_path / "results"
+    assert main(["run", str(config), "--results", str(results), "--no-progress"]) == 0
+    record = json.loads((results / "runs" / "cnn-local_relu_0" / "record.json").read_text())
+    made = record["data"]["background"]
+    assert made["methods"] == ["shuffle", "gc_matched"] and made["seed"] == 0
+    assert record["data"]["peaks"]["split_chromosomes"]["test"] == ["chr8", "chr9"]
+    assert main(["report", str(results), "--no-progress"]) == 0
+    page = (results / "report" / "index.html").read_text()
+    assert "Negatives made for you: shuffle, gc_matched, 1.0 per positive, seed 0" in page
