@@ -3,8 +3,8 @@
 :func:`check_inputs` is what ``expact run CONFIG --check`` and ``expact submit --dry-run``
 do, and what ``expact run`` and ``expact submit`` do before anything trains or is
 submitted: on a cluster a malformed Tomtom target would otherwise fail every array element
-after its training. It reads files and writes nothing, and imports no TensorFlow, so it
-takes seconds.
+after its training. It reads files and writes nothing (but a missing genome ``.fai`` index,
+built where the peaks import would build it), and imports no TensorFlow, so it takes seconds.
 
 Checked, cheapest first (the cluster profile and its container image are the command
 line's: :func:`toolkit.cluster.profile.check_profile`): the ground-truth
@@ -101,7 +101,7 @@ def check_inputs(
 
     if config.task == "sequences" and generate and not made:
         if generate.get("peaks") is not None:
-            checked += _check_peak_import(generate)
+            checked += _check_peak_import(generate, Path(sections["data"]["path"]).parent)
         else:
             checked += _check_sequence_import(generate)
     if made:
@@ -150,17 +150,19 @@ def _check_sequence_import(generate: dict) -> list[str]:
     ]
 
 
-def _check_peak_import(generate: dict) -> list[str]:
-    """Read the peak files and every window of the genome, as the import will; no file is
-    written (a missing genome index is built in a temporary folder)."""
-    import tempfile
+def _check_peak_import(generate: dict, data_dir: Path) -> list[str]:
+    """Read the peak files and every window of the genome, as the import will.
 
+    The one file it may write is the genome's ``.fai`` index when there is none: where the
+    import would build it (beside the genome, or in ``data_dir`` when that folder is
+    read-only), so the import and later sweeps reuse it.
+    """
     from toolkit.data.genome import genome
     from toolkit.data.peak_windows import SPLITS, peak_windows
 
     keys = ("output_column", "chromosomes", "exclude_chromosomes", "split", "blacklist")
     options = {k: generate[k] for k in (*keys, "off_chromosome", "max_n_fraction") if k in generate}
-    with tempfile.TemporaryDirectory() as scratch, genome(generate["genome"], scratch) as fasta:
+    with genome(generate["genome"], data_dir) as fasta:
         windows = peak_windows(generate["peaks"], fasta, generate["length"], **options)
     background = generate.get("background")
     ratio = float((background or {}).get("ratio", 1.0)) if background else 0.0
