@@ -142,3 +142,13 @@ def test_the_data_set_records_how_each_negative_was_made_and_a_seed_makes_it_aga
             positive = list(ids).index(source[row].decode())
             letters = ["".join("ACGT"[i] for i in x[r].argmax(axis=0)) for r in (row, positive)]
             assert _dinucleotides(letters[0]) == _dinucleotides(letters[1])
+
+
+def test_background_defaults_gc_matched_one_per_positive(tmp_path, peak_set):
+    fa, files = peak_set
+    out = peaks(tmp_path / "d.h5", files[:1], fa, 200, split=SPLIT, background_options={"seed": 3})
+    with h5py.File(out) as f:
+        summary = json.loads(f.attrs["background"])
+        assert summary["methods"] == ["gc_matched"] and summary["ratio"] == 1.0
+        origin = f["origin_train"][()].astype(str)
+        assert (origin == "gc_matched").sum() == (origin == "peak").sum()

@@ -449,7 +449,7 @@ def describe_config(task: str | None = None) -> str:
 
     shared = {"train": TRAIN, **SECTIONS, "model": MODEL}
     if task in (None, "sequences"):  # data.generate of the sequences task's peaks route
-        shared |= {"data.generate (sequences: peaks + genome)": PEAK_IMPORT}
+        shared |= {"data.generate": PEAK_IMPORT}  # with peaks (else: fasta, labels, ...)
         shared |= {"data.generate.background": BACKGROUND}
     lines = [f"top-level keys: {', '.join(sorted(TOP_LEVEL))}", ""]
     for name, section in shared.items():

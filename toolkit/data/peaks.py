@@ -95,7 +95,9 @@ def peaks(
         windows = peak_windows(peaks, fasta, length, **options)
         negatives, seed = None, int((background_options or {}).get("seed", 0))
         if background_options:
-            bg = dict(background_options)
+            from toolkit.config.sections import BACKGROUND  # its defaults, declared once
+
+            bg = dict(BACKGROUND) | background_options
             negatives = background(windows, fasta, max_n_fraction=max_n_fraction, **bg)
         tmp = output.with_name(f".{output.name}.{os.getpid()}.tmp")
         try:
@@ -184,6 +186,10 @@ def _attributes(f, windows: Windows, negatives, options, files, fasta: Genome, l
             "positives": {s: int((windows.split == c).sum()) for c, s in enumerate(SPLITS)},
         }
     )
+    if options:
+        from toolkit.config.sections import BACKGROUND
+
+        options = dict(BACKGROUND) | options
     f.attrs["background"] = json.dumps(_summary(options, negatives))
 
 
