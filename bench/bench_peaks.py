@@ -150,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     seconds, rss, rows = child(code)
     print(
-        f"prepared ({options['background']}): {seconds:.1f} s, peak RSS {rss:.0f} MiB, "
+        f"prepared ({options['background']}): {seconds}, peak RSS {rss:.0f} MiB, "
         f"rows {rows}, {output.stat().st_size / 2**30:.2f} GiB HDF5"
     )
 
