@@ -319,3 +319,15 @@ def test_peaks_route_end_to_end_with_record_and_report(tmp_path):
     assert main(["report", str(results), "--no-progress"]) == 0
     page = (results / "report" / "index.html").read_text()
     assert "Negatives made for you: shuffle, gc_matched, 1.0 per positive, seed 0" in page
+
+
+def test_one_peak_file_without_background_is_a_label_error_before_compute(tmp_path, capsys, small):
+    """Every window of a single peak file is positive: nothing to learn. --check says so,
+    with the output, the split and the fix, before the data set is made."""
+    fa, a, _ = small
+    generate = {"peaks": {"CTCF": str(a)}, "genome": str(fa), "length": 200, "split": SPLIT}
+    config = _config(tmp_path, generate)
+    assert main(["run", str(config), "--results", str(tmp_path / "r"), "--check"]) == 2
+    err = capsys.readouterr().err
+    assert "CTCF" in err and "train" in err and "background" in err, err
+    assert not (tmp_path / "r" / "data" / "sequences.h5").exists()

@@ -166,6 +166,7 @@ def _check_peak_import(generate: dict, data_dir: Path) -> list[str]:
         windows = peak_windows(generate["peaks"], fasta, generate["length"], **options)
     background = generate.get("background")
     ratio = float((background or {}).get("ratio", 1.0)) if background else 0.0
+    _check_peak_labels(windows, ratio, generate["peaks"])
     lines = [
         f"peaks {generate['peaks']} on genome {generate['genome']} ({len(fasta.lengths)} "
         f"chromosomes): {len(windows.chrom)} windows of {generate['length']} nt, "
@@ -190,6 +191,23 @@ def _check_peak_import(generate: dict, data_dir: Path) -> list[str]:
     else:
         lines.append("background: none (negatives are only windows of other peak files)")
     return lines
+
+
+def _check_peak_labels(windows, ratio: float, source) -> None:
+    """The labels the import will write, per split: the windows' own, plus ``ratio`` x as
+    many background rows (all negative); a column without both classes in a split is an
+    error naming the peak file's output and the split (:func:`check_labels`)."""
+    import numpy as np
+
+    from toolkit.data.labels import check_labels
+    from toolkit.data.peak_windows import SPLITS
+
+    labels = {}
+    for code, split in enumerate(SPLITS):
+        own = windows.labels[windows.split == code]
+        extra = np.zeros((int(round(ratio * len(own))), own.shape[1]), own.dtype)
+        labels[split] = np.concatenate([own, extra])
+    check_labels(labels, str(source), list(windows.outputs))
 
 
 def _check_pfm(task: str, generate: dict, will_generate: bool) -> str:
