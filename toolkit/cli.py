@@ -260,6 +260,11 @@ def _add_report(sub) -> None:
     rep.set_defaults(func=_cmd_report)
 
 
+# the image bases of toolkit/containers/definition.py (BASES; a test keeps them equal: the
+# command line does not import the container modules until a command runs)
+IMAGE_BASES = ("debootstrap", "debootstrap-gpu", "docker")
+
+
 def _add_containers(sub) -> None:
     """``expact containers``."""
     cont = sub.add_parser("containers", help="Apptainer images of the toolkit (containers/)")
@@ -269,10 +274,12 @@ def _add_containers(sub) -> None:
     )
     cbuild.add_argument(
         "--base",
-        choices=("debootstrap", "docker"),
+        choices=IMAGE_BASES,
         default="debootstrap",
         help="debootstrap: Debian bookworm, CPU (builds anywhere); "
-        "docker: the TensorFlow GPU image (CUDA)",
+        "debootstrap-gpu: the same Debian with GPU TensorFlow and the CUDA/cuDNN wheels "
+        "of tensorflow[and-cuda] (builds anywhere); "
+        "docker: the TensorFlow GPU image of Docker Hub (needs a registry)",
     )
     cbuild.add_argument(
         "--output",
@@ -302,7 +309,8 @@ def _add_containers(sub) -> None:
         metavar="DIR",
         help="install the Python packages offline from DIR; default 'auto': "
         "the cached one of `expact containers wheelhouse` for the Debian "
-        "base built on Debian 12, else none",
+        "(CPU) base built on Debian 12, else none (the wheelhouse holds the CPU set: "
+        "the GPU bases fetch from the package index)",
     )
     cbuild.add_argument(
         "--compression-level",
@@ -334,7 +342,7 @@ def _add_containers(sub) -> None:
     ccheck.add_argument("image", type=Path)
     ccheck.set_defaults(func=_cmd_containers_check)
     cdef = cont_sub.add_parser("def", help="print the rendered definition of a base")
-    cdef.add_argument("--base", choices=("debootstrap", "docker"), default="debootstrap")
+    cdef.add_argument("--base", choices=IMAGE_BASES, default="debootstrap")
     cdef.add_argument("--mirror", default=None)
     cdef.set_defaults(func=_cmd_containers_def)
 

@@ -108,11 +108,11 @@ def build(
 
     Parameters
     ----------
-    base : {'debootstrap', 'docker'}
+    base : {'debootstrap', 'debootstrap-gpu', 'docker'}
     output : path, optional
         The SIF to write (default ``containers/images/expact-<base>.sif`` in the checkout).
     mirror : str, optional
-        Debian mirror of the debootstrap base (default: this machine's apt mirror).
+        Debian mirror of the debootstrap bases (default: this machine's apt mirror).
     ca_certs : list of paths, optional
         Extra CA certificates copied into the image before ``pip`` runs (default: this
         machine's locally added ones, ``/usr/local/share/ca-certificates/*.crt``).
@@ -120,7 +120,8 @@ def build(
         Where the build's output goes (default: streamed to this process's stdout).
     wheelhouse : path, optional
         Install Python packages (and the MEME sources) from this folder, offline
-        (:func:`toolkit.containers.wheelhouse.prepare_wheelhouse` makes one).
+        (:func:`toolkit.containers.wheelhouse.prepare_wheelhouse` makes one). It holds the
+        CPU set, so only the ``debootstrap`` base takes one; the GPU bases fetch from the index.
     compression_level : int
         gzip level of the SIF's squashfs, 1-9. 1 (default) squashes about 10x faster than
         mksquashfs' default 9 for a 15 % larger image (measured here: TensorFlow's 0.9 GB,
@@ -131,8 +132,18 @@ def build(
     InputError
         Bad options, no runtime, or a failed build (the message names the log).
     """
-    from toolkit.containers.definition import WHEELHOUSE_MOUNT, repo_root, stage
+    from toolkit.containers.definition import BASES, WHEELHOUSE_MOUNT, repo_root, stage
 
+    if base not in BASES:
+        raise InputError(None, "base", f"expected one of {sorted(BASES)}, got {base!r}")
+    if wheelhouse is not None and BASES[base].tf_package != "tensorflow-cpu":
+        raise InputError(
+            wheelhouse,
+            "wheelhouse",
+            f"a wheelhouse holds the CPU TensorFlow set; the {base} base installs "
+            f"{BASES[base].tf_package}{BASES[base].tf_extra} from the package index "
+            "(build it without --wheelhouse)",
+        )
     root = repo_root()
     apptainer = find_apptainer()
     output = Path(output or root / "containers" / "images" / f"expact-{base}.sif").absolute()

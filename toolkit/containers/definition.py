@@ -1,9 +1,16 @@
 """Apptainer definitions of the toolkit image, rendered from one template.
 
-``containers/expact.def.in`` is the single source of both definitions; a base only changes
+``containers/expact.def.in`` is the single source of every definition; a base only changes
 the header (``Bootstrap: debootstrap`` Debian bookworm, or ``Bootstrap: docker`` from the
-public TensorFlow GPU image), the Python interpreter, the Debian/Ubuntu package names and
-the TensorFlow wheel (``tensorflow-cpu`` or ``tensorflow``, same pinned version).
+public TensorFlow GPU image), the Python interpreter, the Debian/Ubuntu package names, the
+TensorFlow wheel (``tensorflow-cpu``, ``tensorflow[and-cuda]`` or ``tensorflow``, same pinned
+version) and, for the GPU bases, a few environment lines and ``%test`` checks. The bases:
+
+- ``debootstrap``: Debian bookworm, CPU TensorFlow (builds anywhere);
+- ``debootstrap-gpu``: the same Debian, GPU TensorFlow and the CUDA 12.2 / cuDNN 8.9
+  libraries as the public ``nvidia-*`` wheels of ``tensorflow[and-cuda]`` (builds anywhere,
+  no registry, no CUDA toolkit; ``--nv`` brings the driver at run time);
+- ``docker``: the public ``tensorflow/tensorflow`` GPU image (needs a container registry).
 
 A build context is a folder holding the rendered ``expact.def`` and what its ``%files``
 copy, by paths relative to it (``apptainer build`` runs inside it):
@@ -27,6 +34,7 @@ from toolkit.errors import InputError
 
 __all__ = [
     "BASES",
+    "CUDA_WHEELS",
     "HOROVOD_VERSION",
     "MEME_VERSION",
     "Base",
@@ -43,6 +51,55 @@ MEME_VERSION = "5.4.1"  # containers/meme/build_meme.sh
 DEBIAN_SUITE = "bookworm"  # its python3 is 3.11
 GPU_BASE_IMAGE = "tensorflow/tensorflow:2.15.0-gpu"  # Ubuntu 22.04, CUDA 12.2, cuDNN 8.9
 TEMPLATE = Path("containers") / "expact.def.in"
+# The CUDA 12.2 / cuDNN 8.9 wheels that tensorflow[and-cuda]==2.15.1 pins exactly (its
+# metadata's "and-cuda" extra; tensorflow-cpu 2.15.1 declares the same extra, and
+# tests/test_containers.py compares the two). The debootstrap-gpu base pins them again in its
+# requirements-image.txt, so its labels name each and its %test checks each.
+CUDA_WHEELS = {
+    "nvidia-cublas-cu12": "12.2.5.6",
+    "nvidia-cuda-cupti-cu12": "12.2.142",
+    "nvidia-cuda-nvcc-cu12": "12.2.140",
+    "nvidia-cuda-nvrtc-cu12": "12.2.140",
+    "nvidia-cuda-runtime-cu12": "12.2.140",
+    "nvidia-cudnn-cu12": "8.9.4.25",
+    "nvidia-cufft-cu12": "11.0.8.103",
+    "nvidia-curand-cu12": "10.3.3.141",
+    "nvidia-cusolver-cu12": "11.5.2.141",
+    "nvidia-cusparse-cu12": "12.1.2.141",
+    "nvidia-nccl-cu12": "2.16.5",
+    "nvidia-nvjitlink-cu12": "12.2.140",
+}
+# The shared libraries TensorFlow opens by name on a GPU (CUDA runtime, cuBLAS, cuDNN and the
+# two cuDNN 8 parts its shim opens lazily, FFT, RNG, solvers, NCCL): a GPU image's %test
+# loads each, which needs no GPU and no driver
+CUDA_LIBRARIES = (
+    "libcudart.so.12",
+    "libcublasLt.so.12",
+    "libcublas.so.12",
+    "libcudnn.so.8",
+    "libcudnn_ops_infer.so.8",
+    "libcudnn_cnn_infer.so.8",
+    "libcufft.so.11",
+    "libcurand.so.10",
+    "libcusparse.so.12",
+    "libcusolver.so.11",
+    "libnccl.so.2",
+)
+# the lib/ folders of those wheels in the image's venv (site-packages/nvidia/<name>/lib)
+CUDA_WHEEL_LIBS = (
+    "cublas",
+    "cuda_cupti",
+    "cuda_nvrtc",
+    "cuda_runtime",
+    "cudnn",
+    "cufft",
+    "curand",
+    "cusolver",
+    "cusparse",
+    "nccl",
+    "nvjitlink",
+)
+IMAGE_SITE_PACKAGES = "/opt/expact/venv/lib/python3.11/site-packages"
 WHEELHOUSE_MOUNT = "/mnt"  # where a build binds --wheelhouse (exists in every base)
 SOURCES = (
     "pyproject.toml",
@@ -55,9 +112,10 @@ SOURCES = (
 
 @dataclass(frozen=True)
 class Base:
-    """What differs between the two image bases."""
+    """What differs between the image bases."""
 
     name: str
+    bootstrap: str  # "debootstrap" (a Debian mirror) or "docker" (GPU_BASE_IMAGE)
     description: str
     python: str
     runtime_packages: tuple[str, ...]
@@ -66,9 +124,16 @@ class Base:
     meme_build_packages: tuple[str, ...]
     horovod_build_packages: tuple[str, ...]
     tf_package: str
+    tf_extra: str = ""  # "[and-cuda]": TensorFlow brings the CUDA/cuDNN wheels
+    gpu: bool = False  # GPU TensorFlow: %test checks the CUDA build and libraries
+
+    @property
+    def cuda_wheels(self) -> bool:
+        """CUDA and cuDNN come as pip wheels (not from the base image)."""
+        return self.tf_extra == "[and-cuda]"
 
     def header(self, mirror: str | None) -> str:
-        if self.name == "debootstrap":
+        if self.bootstrap == "debootstrap":
             if not mirror:
                 raise InputError(
                     None,
@@ -86,6 +151,7 @@ class Base:
 BASES = {
     "debootstrap": Base(
         name="debootstrap",
+        bootstrap="debootstrap",
         description=f"Debian {DEBIAN_SUITE} from a Debian mirror, CPU TensorFlow; builds anywhere",
         python="python3",
         runtime_packages=("python3", "python3-venv", "ca-certificates", "slurm-client"),
@@ -93,14 +159,30 @@ BASES = {
         horovod_build_packages=("g++", "cmake", "python3-dev"),
         tf_package="tensorflow-cpu",
     ),
+    "debootstrap-gpu": Base(
+        name="debootstrap-gpu",
+        bootstrap="debootstrap",
+        description=f"Debian {DEBIAN_SUITE} from a Debian mirror, GPU TensorFlow with the CUDA "
+        "12.2 / cuDNN 8.9 wheels of tensorflow[and-cuda] from the package index; builds "
+        "anywhere, for clusters with GPUs",
+        python="python3",
+        runtime_packages=("python3", "python3-venv", "ca-certificates", "slurm-client"),
+        meme_build_packages=("gcc", "libc6-dev", "make", "perl"),
+        horovod_build_packages=("g++", "cmake", "python3-dev"),
+        tf_package="tensorflow",
+        tf_extra="[and-cuda]",
+        gpu=True,
+    ),
     "docker": Base(
         name="docker",
+        bootstrap="docker",
         description=f"{GPU_BASE_IMAGE} (CUDA), GPU TensorFlow; for clusters with GPUs",
         python="python3.11",
         runtime_packages=("python3.11", "python3.11-venv", "ca-certificates", "slurm-client"),
         meme_build_packages=("gcc", "libc6-dev", "make", "perl"),
         horovod_build_packages=("g++", "cmake", "python3.11-dev"),
         tf_package="tensorflow",
+        gpu=True,
     ),
 }
 
@@ -130,13 +212,35 @@ def read_pins(requirements: str) -> dict[str, str]:
 
 
 def image_requirements(requirements: str, base: Base) -> str:
-    """The pinned set with this base's TensorFlow wheel (same version)."""
+    """The pinned set with this base's TensorFlow wheel (same version), and for a base whose
+    CUDA comes as wheels, those wheels' pins (:data:`CUDA_WHEELS`)."""
     if base.tf_package == "tensorflow-cpu":
         return requirements
-    text, n = re.subn(r"(?m)^tensorflow-cpu==", f"{base.tf_package}==", requirements)
+    wheel = base.tf_package + base.tf_extra
+    text, n = re.subn(r"(?m)^tensorflow-cpu==", f"{wheel}==", requirements)
     if n != 1:
         raise InputError("requirements.txt", "tensorflow-cpu", "expected exactly one pin")
-    return f"# {base.name} base: {base.tf_package} instead of tensorflow-cpu, same version\n" + text
+    text = f"# {base.name} base: {wheel} instead of tensorflow-cpu, same version\n" + text
+    if base.cuda_wheels:
+        text += (
+            f"# the CUDA/cuDNN wheels {wheel} pins (CUDA 12.2, cuDNN 8.9), pinned here too\n"
+            + "".join(f"{name}=={version}\n" for name, version in CUDA_WHEELS.items())
+        )
+    return text
+
+
+def _gpu_environment(base: Base) -> str:
+    """``%environment`` lines of a base whose CUDA libraries come as wheels: their folders on
+    the library path (TensorFlow opens them by name; ``--nv`` adds the driver's after them),
+    and ``ptxas`` (XLA) on ``PATH``."""
+    if not base.cuda_wheels:
+        return "    # (no CUDA wheels in this base)"
+    libs = ":".join(f"{IMAGE_SITE_PACKAGES}/nvidia/{name}/lib" for name in CUDA_WHEEL_LIBS)
+    return (
+        "    # the CUDA/cuDNN libraries of the nvidia-* wheels: TensorFlow opens them by name\n"
+        f'    export LD_LIBRARY_PATH="{libs}${{LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}}"\n'
+        f'    export PATH="$PATH:{IMAGE_SITE_PACKAGES}/nvidia/cuda_nvcc/bin"  # ptxas, for XLA'
+    )
 
 
 def debian_mirror(apt_dir: str | Path = "/etc/apt") -> str | None:
@@ -174,7 +278,7 @@ def render(
 
     Parameters
     ----------
-    base : {'debootstrap', 'docker'}
+    base : {'debootstrap', 'debootstrap-gpu', 'docker'}
     mirror : str, optional
         Debian mirror (debootstrap base only; default: this machine's apt mirror).
     ca_certs : int
@@ -188,10 +292,10 @@ def render(
     if base not in BASES:
         raise InputError(None, "base", f"expected one of {sorted(BASES)}, got {base!r}")
     spec = BASES[base]
-    if base == "debootstrap":
+    if spec.bootstrap == "debootstrap":
         mirror = mirror or debian_mirror()
     elif mirror:
-        raise InputError(None, "mirror", "--mirror applies to the debootstrap base only")
+        raise InputError(None, "mirror", "--mirror applies to the debootstrap bases only")
     root = root or repo_root()
     requirements = (root / "requirements.txt").read_text()
     pins = read_pins(image_requirements(requirements, spec))
@@ -208,7 +312,10 @@ def render(
         "expact.git-commit": commit,
         "expact.image-id": image_id,
         "expact.base": base,
-        "expact.base-image": GPU_BASE_IMAGE if base == "docker" else f"debian:{DEBIAN_SUITE}",
+        "expact.base-image": (
+            GPU_BASE_IMAGE if spec.bootstrap == "docker" else f"debian:{DEBIAN_SUITE}"
+        ),
+        "expact.gpu": "yes" if spec.gpu else "no",
         "expact.python": "3.11",
         "expact.horovod": HOROVOD_VERSION,
         "expact.meme": MEME_VERSION,
@@ -234,6 +341,9 @@ def render(
         "HOROVOD_VERSION": HOROVOD_VERSION,
         "MEME_VERSION": MEME_VERSION,
         "TF_PACKAGE": spec.tf_package,
+        "GPU_ENVIRONMENT": _gpu_environment(spec),
+        "GPU": str(spec.gpu),
+        "CUDA_LIBRARIES": repr(CUDA_LIBRARIES),
     }
     text = "".join(
         line
