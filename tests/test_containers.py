@@ -19,6 +19,9 @@ from toolkit.config import RunSpec
 from toolkit.containers import apptainer, definition
 from toolkit.containers.definition import (
     BASES,
+    CUDA_LIBRARIES,
+    CUDA_WHEEL_LIBS,
+    CUDA_WHEELS,
     HOROVOD_VERSION,
     MEME_VERSION,
     debian_mirror,
@@ -60,9 +63,10 @@ def labels_of(body: str) -> dict[str, str]:
 
 @pytest.mark.parametrize("base", sorted(BASES))
 def test_both_definitions_parse_and_pin_every_version(base):
+    spec = BASES[base]
     text = render(
         base,
-        mirror=MIRROR if base == "debootstrap" else None,
+        mirror=MIRROR if spec.bootstrap == "debootstrap" else None,
         ca_certs=2,
         image_id="test-id",
         commit="abc123",
@@ -70,7 +74,7 @@ def test_both_definitions_parse_and_pin_every_version(base):
     assert "{{" not in text and "}}" not in text
     header, sections = parse_definition(text)
     assert set(sections) == SECTIONS
-    if base == "debootstrap":
+    if spec.bootstrap == "debootstrap":
         assert header == {
             "Bootstrap": "debootstrap",
             "OSVersion": "bookworm",
@@ -86,6 +90,9 @@ def test_both_definitions_parse_and_pin_every_version(base):
     assert labels[f"expact.pin.{BASES[base].tf_package}"] == tf
     for name, version in pins.items():
         assert labels[f"expact.pin.{name}"] == version, name
+    cuda = {k.removeprefix("expact.pin."): v for k, v in labels.items() if "pin.nvidia" in k}
+    assert cuda == (CUDA_WHEELS if spec.cuda_wheels else {})
+    assert labels["expact.gpu"] == ("yes" if spec.gpu else "no")
     assert labels["expact.horovod"] == HOROVOD_VERSION
     assert labels["expact.meme"] == MEME_VERSION
     assert labels["expact.base"] == base and labels["expact.git-commit"] == "abc123"
@@ -106,6 +113,10 @@ def test_both_definitions_parse_and_pin_every_version(base):
     env = sections["%environment"]
     assert "NUMBA_CACHE_DIR=" in env and "test-id" in env
     assert "EXPACT_TOMTOM=/opt/expact/venv/bin/tomtom" in env
+    # GPU bases: %test checks the CUDA build and loads the CUDA libraries; CPU: skips that
+    assert f"GPU = {spec.gpu}\nif GPU:" in test
+    assert "tf.test.is_built_with_cuda()" in test and repr(CUDA_LIBRARIES) in test
+    assert ("LD_LIBRARY_PATH" in env) == spec.cuda_wheels
 
 
 def test_definition_versions_agree_with_the_rest_of_the_repo():
@@ -130,10 +141,74 @@ def test_docker_base_swaps_only_the_tensorflow_wheel():
     assert gpu.pop("tensorflow") == cpu.pop("tensorflow-cpu")
     assert gpu == cpu
     assert image_requirements(req, BASES["debootstrap"]) == req
-    with pytest.raises(InputError, match="--mirror applies to the debootstrap base only"):
+    with pytest.raises(InputError, match="--mirror applies to the debootstrap bases only"):
         render("docker", mirror=MIRROR)
     with pytest.raises(InputError, match="expected one of"):
         render("podman")
+
+
+def test_gpu_base_is_the_debian_base_with_tensorflow_and_cuda_wheels():
+    """debootstrap-gpu: the CPU image's Debian, packages and pins, with tensorflow[and-cuda]
+    (same version) instead of tensorflow-cpu, plus its CUDA/cuDNN wheels pinned."""
+    gpu, cpu = BASES["debootstrap-gpu"], BASES["debootstrap"]
+    assert (gpu.bootstrap, gpu.python, gpu.runtime_packages) == (
+        cpu.bootstrap,
+        cpu.python,
+        cpu.runtime_packages,
+    )
+    assert gpu.cuda_wheels and gpu.gpu and not cpu.gpu and not BASES["docker"].cuda_wheels
+    req = (REPO / "requirements.txt").read_text()
+    text = image_requirements(req, gpu)
+    tf = read_pins(req)["tensorflow-cpu"]
+    assert f"\ntensorflow[and-cuda]=={tf}\n" in text
+    assert not [line for line in text.splitlines() if line.startswith("tensorflow-cpu")]
+    pins = read_pins(text)
+    assert pins.pop("tensorflow") == tf
+    for name, version in CUDA_WHEELS.items():
+        assert pins.pop(name) == version
+    assert pins == {k: v for k, v in read_pins(req).items() if k != "tensorflow-cpu"}
+    # rendered: Debian header with the mirror, the wheels' library folders on the path
+    header, sections = parse_definition(render("debootstrap-gpu", mirror=MIRROR))
+    assert header["Bootstrap"] == "debootstrap" and header["MirrorURL"] == MIRROR
+    env = sections["%environment"]
+    for name in CUDA_WHEEL_LIBS:
+        assert f"/opt/expact/venv/lib/python3.11/site-packages/nvidia/{name}/lib" in env
+    assert "nvidia/cuda_nvcc/bin" in env  # ptxas, for XLA
+    labels = labels_of(sections["%labels"])
+    assert labels["expact.base-image"] == "debian:bookworm"
+    assert labels["expact.pin.tensorflow"] == tf and "expact.pin.tensorflow-cpu" not in labels
+
+
+def test_cuda_wheel_pins_are_tensorflows_own():
+    """CUDA_WHEELS repeats the 'and-cuda' extra of the pinned TensorFlow; tensorflow-cpu of the
+    same version declares the same extra, so the installed one says what it must be."""
+    from importlib.metadata import PackageNotFoundError, requires, version
+
+    pin = read_pins((REPO / "requirements.txt").read_text())["tensorflow-cpu"]
+    try:
+        installed = version("tensorflow-cpu")
+    except PackageNotFoundError:
+        pytest.fail("tensorflow-cpu is not installed here (jobs/setup.sh installs the pins)")
+    assert installed == pin
+    extra = {}
+    for line in requires("tensorflow-cpu"):
+        match = re.fullmatch(r"(\S+) \(==([^)]+)\) ; extra == .and-cuda.", line)
+        if match:
+            extra[match.group(1)] = match.group(2)
+    assert extra == CUDA_WHEELS
+
+
+def test_gpu_bases_take_no_cpu_wheelhouse(tmp_path):
+    from toolkit.containers.wheelhouse import fits_image
+
+    release = tmp_path / "os-release"
+    release.write_text('ID=debian\nVERSION_ID="12"\nVERSION_CODENAME=bookworm\n')
+    assert fits_image("debootstrap", release) and not fits_image("debootstrap-gpu", release)
+    for base in ("debootstrap-gpu", "docker"):
+        with pytest.raises(InputError, match="installs tensorflow"):
+            apptainer.build(base, output=tmp_path / "x.sif", wheelhouse=tmp_path)
+    with pytest.raises(InputError, match="expected one of"):
+        apptainer.build("podman", output=tmp_path / "x.sif")
 
 
 def test_mirror_comes_from_the_apt_sources(tmp_path):
@@ -190,6 +265,17 @@ def test_cli_prints_a_definition(capsys):
     assert header["Bootstrap"] == "docker" and set(sections) == SECTIONS
     assert main(["containers", "def", "--base", "debootstrap", "--mirror", MIRROR]) == 0
     assert f"MirrorURL: {MIRROR}" in capsys.readouterr().out
+    assert main(["containers", "def", "--base", "debootstrap-gpu", "--mirror", MIRROR]) == 0
+    out = capsys.readouterr().out
+    assert f"MirrorURL: {MIRROR}" in out and "expact.pin.nvidia-cudnn-cu12 8.9.4.25" in out
+
+
+def test_cli_offers_every_base():
+    from toolkit.cli import IMAGE_BASES, _parser
+
+    assert set(IMAGE_BASES) == set(BASES)
+    args = _parser().parse_args(["containers", "build", "--base", "debootstrap-gpu"])
+    assert args.base == "debootstrap-gpu" and args.wheelhouse == "auto"
 
 
 # -- profiles naming an image, and the command line of an element ---------------------------
@@ -365,8 +451,9 @@ def test_the_build_never_touches_fixed_names_in_the_hosts_tmp():
 
     from toolkit.containers.definition import render
 
-    for base in ("debootstrap", "docker"):
-        text = render(base, mirror="http://deb.example/debian" if base == "debootstrap" else None)
+    for base, spec in BASES.items():
+        mirror = "http://deb.example/debian" if spec.bootstrap == "debootstrap" else None
+        text = render(base, mirror=mirror)
         for line in text.splitlines():
             code = line.split("#", 1)[0]
             for path in re.findall(r"/tmp/[^\s\"')]*", code):
