@@ -18,9 +18,11 @@ left out by an explicit, documented opt-out, which deselects its tests (they are
 not counted as skipped; the header of the pytest output says which and why):
 ``EXPACT_SKIP_APPTAINER=1`` (tests marked ``apptainer``), ``EXPACT_SKIP_SLURM=1`` (tests
 marked ``slurm`` or using the ``slurm`` fixture), ``EXPACT_SKIP_REFERENCE_DATA=1`` (tests
-using ``paper_data``). The one skip allowed under ``EXPACT_FORBID_SKIPS`` is a test that
-rewrites the Slurm configuration when that Slurm was not started by ``jobs/test.sh``
-(``EXPACT_SLURM_STARTED_BY_TESTS=1``): rewriting someone's real cluster is never done.
+using ``paper_data``). The skips allowed under ``EXPACT_FORBID_SKIPS`` (reasons starting
+"by design: ") are a test that rewrites the Slurm configuration when that Slurm was not
+started by ``jobs/test.sh`` (``EXPACT_SLURM_STARTED_BY_TESTS=1``): rewriting someone's real
+cluster is never done; and the full GPU image build, opt-in with ``EXPACT_TEST_GPU_IMAGE``
+(too long for CI, which resolves that image's pin set instead; tests/test_apptainer.py).
 """
 
 from __future__ import annotations
