@@ -22,7 +22,7 @@ using ``paper_data``). The skips allowed under ``EXPACT_FORBID_SKIPS`` (reasons 
 "by design: ") are a test that rewrites the Slurm configuration when that Slurm was not
 started by ``jobs/test.sh`` (``EXPACT_SLURM_STARTED_BY_TESTS=1``): rewriting someone's real
 cluster is never done; and the full GPU image build, opt-in with ``EXPACT_TEST_GPU_IMAGE``
-(too long for CI, which resolves that image's pin set instead; tests/test_apptainer.py).
+(too long for CI, which checks that image's GPU pins on the index; tests/test_apptainer.py).
 """
 
 from __future__ import annotations

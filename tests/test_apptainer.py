@@ -296,43 +296,46 @@ def test_preempted_element_in_the_image_requeues_itself(slurm, image, tmp_path, 
 
 
 # -- the GPU image (debootstrap-gpu base) -----------------------------------------------------
-# Its full build downloads 2.6 GB of CUDA/cuDNN wheels, installs 4.5 GB and compiles Horovod
-# (containers/README.md: minutes on this project's 2-core machine), which does not fit CI's
-# 30 min beside the CPU image; CI checks instead that its exact pin set resolves from the
-# package index (below, about 30 s), and the full build is one command away (opt-in test).
+# Its full build downloads 2.8 GB of TensorFlow and CUDA/cuDNN wheels, installs 5.3 GB and
+# compiles Horovod (containers/README.md: half an hour on this project's shared 2-core
+# machine), which does not fit CI's 30 min beside the CPU image. CI checks instead that each
+# of its GPU-specific pins is on the package index as a wheel for this Python and platform
+# (below, seconds); the other pins are the CPU image's, installed by every CI run, and
+# tests/test_containers.py checks that the CUDA pins are TensorFlow's own. The full build
+# is one variable away (the opt-in test after it).
 
 
-def test_gpu_image_pin_set_resolves_from_the_index(tmp_path):
-    """What the GPU image's pip will install: its requirements-image.txt resolved by pip
-    against the index (a dry run: metadata only, no 2.6 GB of wheels), with TensorFlow and
-    every CUDA/cuDNN wheel at its pin, and no other CUDA wheel pulled in."""
+def test_gpu_image_pins_are_on_the_index():
+    """`pip index versions` (this machine's pip configuration: index, proxy, certificates)
+    lists only versions with a wheel for this interpreter (CPython 3.11, Linux x86_64, as in
+    the image): tensorflow and each CUDA/cuDNN wheel must be there at its pin. A pip dry run
+    of the whole set would be the fuller check, but here it downloads every wheel (2.8 GB;
+    this index serves no separate metadata files), 27 s to 6.5 min."""
     import sys
+    from concurrent.futures import ThreadPoolExecutor
 
-    from toolkit.containers.definition import BASES, CUDA_WHEELS, image_requirements
+    from toolkit.containers.definition import CUDA_WHEELS
 
-    req = tmp_path / "requirements-image.txt"
-    req.write_text(
-        image_requirements((REPO / "requirements.txt").read_text(), BASES["debootstrap-gpu"])
-    )
-    report = tmp_path / "report.json"
-    start = time.time()
-    proc = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "-q"]
-        + ["--disable-pip-version-check", "--report", str(report), "-r", str(req)],
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    _note("gpu_pin_set_resolution_s", time.time() - start)
-    chosen = {
-        i["metadata"]["name"].lower(): i["metadata"]["version"]
-        for i in json.loads(report.read_text())["install"]
-    }
     tf = read_pins((REPO / "requirements.txt").read_text())["tensorflow-cpu"]
-    assert chosen["tensorflow"] == tf and "tensorflow-cpu" not in chosen
-    cuda = {n: v for n, v in chosen.items() if n.startswith(("nvidia-", "tensorrt"))}
-    assert cuda == CUDA_WHEELS
+    wanted = {"tensorflow": tf} | CUDA_WHEELS
+
+    def available(name: str) -> tuple[str, list[str]]:
+        proc = subprocess.run(
+            [sys.executable, "-m", "pip", "index", "versions", name],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        line = [x for x in proc.stdout.splitlines() if x.startswith("Available versions:")]
+        assert proc.returncode == 0 and line, f"pip index versions {name}: {proc.stderr[-1500:]}"
+        return name, line[0].split(":", 1)[1].replace(" ", "").split(",")
+
+    start = time.time()
+    with ThreadPoolExecutor(4) as pool:
+        found = dict(pool.map(available, wanted))
+    _note("gpu_pins_on_index_s", time.time() - start)
+    missing = {n: v for n, v in wanted.items() if v not in found[n]}
+    assert not missing, f"not on the index as wheels for this Python/platform: {missing}"
 
 
 @pytest.fixture(scope="session")
@@ -344,7 +347,7 @@ def gpu_image(runtime, tmp_path_factory) -> Path:
     if not choice:
         pytest.skip(
             "by design: the GPU image build is opt-in (EXPACT_TEST_GPU_IMAGE=1 builds it, "
-            "=/path/to.sif reuses one); CI resolves its pin set instead"
+            "=/path/to.sif reuses one); CI checks its pins on the index instead"
         )
     if choice != "1":
         yield Path(choice)
