@@ -122,7 +122,8 @@ def test_image_records_every_version_and_passes_its_tests(runtime, image, capsys
     assert labels["expact.installed.meme"] == MEME_VERSION
     assert labels["expact.installed.python"].startswith("3.11.")
     assert labels["expact.installed.os"] == "debian-12"
-    assert labels["expact.base"] == "debootstrap"
+    assert labels["expact.base"] == "debootstrap" and labels["expact.gpu"] == "no"
+    assert labels["expact.installed.tensorflow-cuda"] == "none"  # a CPU build
     # the image's %test: imports, pins, horovodrun --check-build, tomtom -version
     start = time.time()
     assert main(["containers", "check", str(image)]) == 0
