@@ -115,7 +115,8 @@ def test_both_definitions_parse_and_pin_every_version(base):
     assert "EXPACT_TOMTOM=/opt/expact/venv/bin/tomtom" in env
     # GPU bases: %test checks the CUDA build and loads the CUDA libraries; CPU: skips that
     assert f"GPU = {spec.gpu}\nif GPU:" in test
-    assert "tf.test.is_built_with_cuda()" in test and repr(CUDA_LIBRARIES) in test
+    assert "tf.test.is_built_with_cuda()" in test and repr(CUDA_LIBRARIES)[:-1] in test
+    assert ("libnccl.so.2" in test) == spec.cuda_wheels
     assert ("LD_LIBRARY_PATH" in env) == spec.cuda_wheels
 
 

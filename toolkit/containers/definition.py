@@ -70,8 +70,10 @@ CUDA_WHEELS = {
     "nvidia-nvjitlink-cu12": "12.2.140",
 }
 # The shared libraries TensorFlow opens by name on a GPU (CUDA runtime, cuBLAS, cuDNN and the
-# two cuDNN 8 parts its shim opens lazily, FFT, RNG, solvers, NCCL): a GPU image's %test
-# loads each, which needs no GPU and no driver
+# two cuDNN 8 parts its shim opens lazily, FFT, RNG, solvers): a GPU image's %test loads
+# each, which needs no GPU and no driver. NCCL (multi-GPU collectives) too where it comes as
+# a wheel; whether the Docker-Hub base has it is not known here, and one GPU per run does not
+# need it.
 CUDA_LIBRARIES = (
     "libcudart.so.12",
     "libcublasLt.so.12",
@@ -83,8 +85,8 @@ CUDA_LIBRARIES = (
     "libcurand.so.10",
     "libcusparse.so.12",
     "libcusolver.so.11",
-    "libnccl.so.2",
 )
+NCCL_LIBRARY = "libnccl.so.2"
 # the lib/ folders of those wheels in the image's venv (site-packages/nvidia/<name>/lib)
 CUDA_WHEEL_LIBS = (
     "cublas",
@@ -343,7 +345,7 @@ def render(
         "TF_PACKAGE": spec.tf_package,
         "GPU_ENVIRONMENT": _gpu_environment(spec),
         "GPU": str(spec.gpu),
-        "CUDA_LIBRARIES": repr(CUDA_LIBRARIES),
+        "CUDA_LIBRARIES": repr(CUDA_LIBRARIES + ((NCCL_LIBRARY,) if spec.cuda_wheels else ())),
     }
     text = "".join(
         line
