@@ -249,6 +249,13 @@ def test_stage_writes_a_self_contained_build_context(tmp_path):
         assert (context / "src" / name).is_file(), name
     assert not list((context / "src").rglob("__pycache__"))
     assert "tensorflow==" in (context / "src" / "requirements-image.txt").read_text()
+    # the toolkit's own dependency names the image's TensorFlow (else `pip check` fails there)
+    staged = (context / "src" / "pyproject.toml").read_text()
+    assert '"tensorflow>=2.15,<2.16"' in staged and "tensorflow-cpu" not in staged
+    cpu = stage("debootstrap", tmp_path / "ctx-cpu", mirror=MIRROR)
+    assert (cpu.parent / "src" / "pyproject.toml").read_text() == (
+        REPO / "pyproject.toml"
+    ).read_text()
     image_id = re.search(r"expact\.image-id (\S+)", text).group(1)
     assert image_id != "unbuilt" and f"expact-numba-$(id -u)/{image_id}" in text
 

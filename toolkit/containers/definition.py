@@ -231,6 +231,18 @@ def image_requirements(requirements: str, base: Base) -> str:
     return text
 
 
+def image_pyproject(pyproject: str, base: Base) -> str:
+    """The toolkit's ``pyproject.toml`` as staged for ``base``: its ``tensorflow-cpu``
+    dependency names this base's TensorFlow distribution instead (same bounds), so that
+    ``pip check`` in the image, which has no ``tensorflow-cpu``, passes."""
+    if base.tf_package == "tensorflow-cpu":
+        return pyproject
+    text, n = re.subn(r'"tensorflow-cpu([<>=!~])', f'"{base.tf_package}\\1', pyproject)
+    if n != 1:
+        raise InputError("pyproject.toml", "tensorflow-cpu", "expected exactly one dependency")
+    return text
+
+
 def _gpu_environment(base: Base) -> str:
     """``%environment`` lines of a base whose CUDA libraries come as wheels: their folders on
     the library path (TensorFlow opens them by name; ``--nv`` adds the driver's after them),
@@ -422,6 +434,8 @@ def stage(
             shutil.copy2(source, target)
     requirements = (root / "requirements.txt").read_text()
     (src / "requirements-image.txt").write_text(image_requirements(requirements, BASES[base]))
+    pyproject = (root / "pyproject.toml").read_text()
+    (src / "pyproject.toml").write_text(image_pyproject(pyproject, BASES[base]))
     if certs:
         (context / "ca").mkdir(exist_ok=True)
         for i, cert in enumerate(certs, 1):
