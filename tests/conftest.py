@@ -181,7 +181,8 @@ def pytest_collection_modifyitems(config, items):
     image_tests = [i for i in items if i.get_closest_marker("apptainer")]
     if image_tests:
         items[:] = [i for i in items if not i.get_closest_marker("apptainer")] + image_tests
-        start_image_build()
+        if any("image" in getattr(i, "fixturenames", ()) for i in image_tests):
+            start_image_build()  # (not for the GPU image's tests alone)
 
 
 # The image build (`expact containers build`, ~5 min) runs as a background process from the
