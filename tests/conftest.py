@@ -18,11 +18,12 @@ left out by an explicit, documented opt-out, which deselects its tests (they are
 not counted as skipped; the header of the pytest output says which and why):
 ``EXPACT_SKIP_APPTAINER=1`` (tests marked ``apptainer``), ``EXPACT_SKIP_SLURM=1`` (tests
 marked ``slurm`` or using the ``slurm`` fixture), ``EXPACT_SKIP_REFERENCE_DATA=1`` (tests
-using ``paper_data``). The skips allowed under ``EXPACT_FORBID_SKIPS`` (reasons starting
-"by design: ") are a test that rewrites the Slurm configuration when that Slurm was not
-started by ``jobs/test.sh`` (``EXPACT_SLURM_STARTED_BY_TESTS=1``): rewriting someone's real
-cluster is never done; and the full GPU image build, opt-in with ``EXPACT_TEST_GPU_IMAGE``
-(too long for CI, which checks that image's GPU pins on the index; tests/test_apptainer.py).
+using ``paper_data``). One part is opt-in, deselected (and said so) unless its variable is
+set: the full GPU image build and ``%test``, ``EXPACT_TEST_GPU_IMAGE`` (too long for CI,
+which checks that image's GPU pins on the index; tests/test_apptainer.py). The one skip
+allowed under ``EXPACT_FORBID_SKIPS`` (reason starting "by design: ") is a test that rewrites
+the Slurm configuration when that Slurm was not started by ``jobs/test.sh``
+(``EXPACT_SLURM_STARTED_BY_TESTS=1``): rewriting someone's real cluster is never done.
 """
 
 from __future__ import annotations
@@ -66,6 +67,16 @@ OPT_OUTS = {
     "EXPACT_SKIP_REFERENCE_DATA": (
         "the tests on the real ZBED2/IRF1 ChIP-seq sets",
         lambda item: "paper_data" in getattr(item, "fixturenames", ()),
+    ),
+}
+
+
+# opt-in variable -> (what it adds, test selector): left out (deselected, said so in the
+# header) unless the variable is set; CI never sets it
+OPT_INS = {
+    "EXPACT_TEST_GPU_IMAGE": (
+        "the GPU image build and %test (=1 builds one, =/path/to.sif checks that image)",
+        lambda item: "gpu_image" in getattr(item, "fixturenames", ()),
     ),
 }
 
@@ -162,15 +173,20 @@ def pytest_report_header(config):
     for var, (what, _) in OPT_OUTS.items():
         if _env(var):
             lines.append(f"{var}=1: {what} are deselected (not run)")
+    for var, (what, _) in OPT_INS.items():
+        if not os.environ.get(var):
+            lines.append(f"{var} unset: {what} is deselected (not run)")
     if _env("EXPACT_FORBID_SKIPS"):
         lines.append("EXPACT_FORBID_SKIPS=1: a skipped test counts as a failure")
     return lines
 
 
 def pytest_collection_modifyitems(config, items):
-    """The explicit opt-outs deselect their tests (see the module docstring); the image tests
+    """The explicit opt-outs, and the opt-ins not chosen, deselect their tests (see the module
+    docstring); the image tests
     go last, and the image they share starts building now, beside the other tests."""
     chosen = [(var, pick) for var, (_, pick) in OPT_OUTS.items() if _env(var)]
+    chosen += [(var, pick) for var, (_, pick) in OPT_INS.items() if not os.environ.get(var)]
     if chosen:
         keep, drop = [], []
         for item in items:
