@@ -167,7 +167,8 @@ ERAS: tuple[Era, ...] = (
 #: Re-analyses of trained runs (``expact analyze``): they build no model of their own, so they
 #: take the era of the sweep they re-analyse (threshold sweep, pre/post and localisation: the
 #: Task 1 models; background count: the Task 3 models, as the original's scripts load
-#: results/task1 and results/task3).
+#: results/task1 and results/task3; gradient correction and off-simplex, issue 21: the Task 3
+#: and Task 1 runs they read).
 REANALYSIS_CONFIGS: tuple[str, ...] = (
     "controls/threshold_sweep.yaml",
     "controls/threshold_sweep_quick.yaml",
@@ -177,6 +178,10 @@ REANALYSIS_CONFIGS: tuple[str, ...] = (
     "controls/prepost_quick.yaml",
     "controls/localisation.yaml",
     "controls/localisation_quick.yaml",
+    "controls/gradient_correction.yaml",
+    "controls/gradient_correction_quick.yaml",
+    "controls/off_simplex_task1.yaml",
+    "controls/off_simplex_task1_quick.yaml",
 )
 
 #: Configs for users' own data: not a published figure; they build the published models.
