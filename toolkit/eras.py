@@ -63,7 +63,7 @@ ERAS: tuple[Era, ...] = (
         HE_NORMAL_ERA,
         "he_normal",
         "kernel",
-        ("task1.yaml", "task1_quick.yaml", "repro_task1.yaml"),
+        ("task1.yaml", "task1_quick.yaml", "repro_task1.yaml", "repro_task1_fast.yaml"),
     ),
     Era(
         "Fig. 1d (Task 2 match fractions)",
@@ -83,7 +83,7 @@ ERAS: tuple[Era, ...] = (
         HE_NORMAL_ERA,
         "he_normal",
         "kernel",
-        ("task3.yaml", "task3_quick.yaml", "repro_task3.yaml"),
+        ("task3.yaml", "task3_quick.yaml", "repro_task3.yaml", "repro_task3_fast.yaml"),
     ),
     Era(
         "Task 4 (Basset, Fig. 3)",
