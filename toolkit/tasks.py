@@ -410,6 +410,14 @@ register(
                     "release": Key("JASPAR2024", help="a pyjaspar release"),
                     "collection": Key("CORE", help="its collection"),
                     "tax_group": Key("vertebrates", help="its taxonomic group"),
+                    # issue 20: noisy filters "match" long low-information targets (the
+                    # extended CTCF motifs of JASPAR 2022+); measured in docs/motif_matching.md
+                    "min_mean_ic": Key(
+                        1.0,
+                        Number(0.0, 2.0, high_open=False),
+                        "bits: target motifs with a lower mean information per column are left "
+                        "out of the Tomtom target (whichever file it is); 0 keeps every motif",
+                    ),
                 }
             ),
             # as Task 3's; scored only where the data have ground truth; n_sequences: the first

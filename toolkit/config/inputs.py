@@ -90,6 +90,8 @@ def check_inputs(
             checked.append(line)
         else:
             checked.append(_check_motif_set(config, target))
+        if "motifs" in config.extra:  # users' own data: the target filter and the match rule
+            checked.append(_match_rule(config, resolved["tomtom"], target_ids is not None))
         if ground_truth is not None or uses_ground_truth:
             checked.append(_check_ground_truth(ground_truth, target_ids, target))
 
@@ -126,8 +128,36 @@ def _check_motif_set(config: SweepConfig, target: Path) -> str:
                 "motifs.release",
                 f"pyjaspar has no {motifs['release']!r}; releases: {releases}",
             )
-    name = " ".join(str(v) for v in motifs.values())
+    name = " ".join(str(motifs.get(k, "")) for k in ("release", "collection", "tax_group"))
     return f"Tomtom target: {name} from pyjaspar, written to {target} before the first run"
+
+
+def _match_rule(config: SweepConfig, tomtom: dict, exists: bool) -> str:
+    """The match rule of users' own data, with what ``motifs.min_mean_ic`` leaves of the
+    target when the file exists (none left: an error naming the field)."""
+    from toolkit.tomtom.targets import target_set
+
+    minimum = float(config.extra["motifs"].get("min_mean_ic", 0.0))
+    kept = ""
+    if exists and minimum > 0:
+        chosen = target_set(tomtom["target"], minimum)
+        if chosen.n_kept == 0:
+            raise InputError(
+                config.source,
+                "motifs.min_mean_ic",
+                f"no motif of {tomtom['target']} has a mean information of {minimum} bits per "
+                "column or more; lower it (0 keeps every motif)",
+            )
+        kept = f": {chosen.n_kept} of {chosen.n_motifs} motifs kept"
+    left_out = (
+        f"target motifs with a mean information below {minimum:g} bits per column left out{kept}"
+        if minimum > 0
+        else "every target motif kept (motifs.min_mean_ic 0)"
+    )
+    return (
+        f"match rule: Tomtom ({tomtom['backend']}) -dist {tomtom['dist']}, E-value <= "
+        f"{tomtom['thresh']:g}, min overlap {tomtom['min_overlap']}; {left_out}"
+    )
 
 
 def _check_sequence_import(generate: dict) -> list[str]:

@@ -287,7 +287,8 @@ def _sweep_sections(where, sweep, done, paper, files, figures_on, client) -> lis
     tables = paper_tables(runs, order) if len(runs) else []
     tt = ttests(runs, paper_t) if len(runs) else pd.DataFrame()
     repro = reproduction_check(runs, paper) if len(runs) else pd.DataFrame()
-    blocks_tables = _table_blocks(tables, base, href, files)
+    # the filter tables' numbers depend on the motif database and the rule: stated above them
+    blocks_tables = (_motif_db(sweep) if tables else []) + _table_blocks(tables, base, href, files)
     blocks_checks = _check_blocks(repro, tt, base, href, files)
     fig_blocks = []
     if figures_on and len(runs):
@@ -586,6 +587,50 @@ def _sweep_provenance(sweep) -> list[dict]:
             }
         )
     return blocks
+
+
+def _motif_db(sweep) -> list[dict]:
+    """Which motif database the filters were compared with and when a filter "matches": the
+    JASPAR set (release, collection, tax group) or the user's file, its motifs before and
+    after the ``motifs.min_mean_ic`` filter, and the Tomtom rule (distance, threshold)."""
+    from toolkit.tasks import TASKS
+
+    task = TASKS.get(str(sweep.meta.get("task")))
+    tomtom = sweep.params.get("tomtom") or {}
+    if task is None or "filter_results" not in task.report_tables or not tomtom.get("target"):
+        return []
+    from toolkit.tomtom.targets import target_set
+
+    motifs = (sweep.params.get("extra") or {}).get("motifs") or {}
+    target = Path(str(tomtom["target"]))
+    jaspar = [motifs.get(k, d) for k, d in zip(_JASPAR_KEYS, _PAPER_JASPAR, strict=True)]
+    if target.name == "_".join(jaspar) + ".meme":
+        name = f"{' '.join(jaspar)} (written from pyjaspar to {target.name})"
+    else:
+        name = f"the file {target}"
+    minimum = float(motifs.get("min_mean_ic", 0.0))
+    try:
+        chosen = target_set(target, minimum)
+    except (InputError, OSError):
+        size = "its motifs could not be read now"
+    else:
+        size = f"{chosen.n_motifs} motifs"
+        if minimum > 0:
+            size += (
+                f", {chosen.n_kept} compared after leaving out the {len(chosen.dropped)} "
+                f"with a mean information below {minimum:g} bits per column (motifs.min_mean_ic)"
+            )
+    text = (
+        f"Motif database: {name}, {size}. Match rule: Tomtom ({tomtom.get('backend')}), "
+        f"distance {tomtom.get('dist')}, E-value <= {tomtom.get('thresh')}, min overlap "
+        f"{tomtom.get('min_overlap')}; a filter matches when it has any hit (one whose only "
+        "hit is MA0615.1 Gmeb1 does not count)."
+    )
+    return [{"kind": "text", "text": text}]
+
+
+_JASPAR_KEYS = ("release", "collection", "tax_group")
+_PAPER_JASPAR = ("JASPAR2016", "CORE", "vertebrates")
 
 
 def _data_set(data: dict) -> list[dict]:

@@ -19,7 +19,7 @@ from toolkit.run_folder import RUNNING as RUNNING_NAME
 from toolkit.run_folder import RUNS_DIR, SweepManifest
 
 _KEEP = ("name", "spec_hash", "task", "model", "activation", "variant", "trial", "seed")
-_PARAMS = ("data", "train", "filters", "tomtom", "match")
+_PARAMS = ("data", "train", "filters", "tomtom", "match", "extra")
 
 
 @dataclass

@@ -70,6 +70,8 @@ def chip(spec: RunSpec, run_dir: str | Path, progress: bool = True) -> dict:
         "tomtom_backend": spec.tomtom["backend"],
         "data": data_section(spec, data, reverse_complement=rc),
         "match": filters["match"],
+        "motif_db": filters["motif_db"],
+        "match_rule": filters["match_rule"],
         "n_windows": filters["n_windows"],
         "saliency": saliency,
     }

@@ -16,6 +16,9 @@ from toolkit.config import RunSpec
 from toolkit.run_folder import FILTER_LOGOS, RunFolder
 
 log = logging.getLogger(__name__)
+#: The run's filtered Tomtom target (``tomtom/targets.meme``), written when a filter left
+#: motifs out (``motifs.min_mean_ic``, ``task: sequences``).
+TARGETS_MEME = "targets.meme"
 
 
 def filter_analysis(
@@ -66,9 +69,10 @@ def filter_analysis(
     )
     write_npz(run.filters, ppms=ppms, n_windows=n_windows)
     meme = write_meme(run.filters_meme, clipped)
+    targets = motif_targets(spec, run)
     hits = tomtom(
         meme,
-        t["target"],
+        targets.path,
         backend=t["backend"],
         out_dir=run.tomtom_dir,
         thresh=t["thresh"],
@@ -76,7 +80,7 @@ def filter_analysis(
         min_overlap=t["min_overlap"],
     )
     log.info("tomtom (%s): %s", hits.attrs["version"], " ".join(map(str, hits.attrs["command"])))
-    names = {k: v or k for k, v in read_meme_file(t["target"]).alt_names().items()}
+    names = {k: v or k for k, v in read_meme_file(targets.path).alt_names().items()}
     best = match_any(hits, len(ppms), names)
     if ground_truth:
         result = match(
@@ -113,7 +117,72 @@ def filter_analysis(
             ]
         drawn = logos(clipped, run.file(FILTER_LOGOS), titles=titles, ncols=logo_columns)
         files["logos"] = [p.name for p in drawn]
-    return {"match": result, "n_windows": np.asarray(n_windows).tolist(), "files": files}
+    if targets.path != targets.source:
+        files["motif_targets"] = run.relative(targets.path)
+    return {
+        "match": result,
+        "n_windows": np.asarray(n_windows).tolist(),
+        "files": files,
+        "motif_db": motif_db(spec, targets),
+        "match_rule": match_rule(spec),
+    }
+
+
+def motif_targets(spec: RunSpec, run: RunFolder | None = None):
+    """The Tomtom target of a run, after the ``motifs.min_mean_ic`` filter of users' own data.
+
+    Tasks without a ``motifs`` section (the paper's) compare with ``tomtom.target`` as it
+    is. ``task: sequences`` leaves out the target motifs whose mean information per column
+    is below ``motifs.min_mean_ic`` (:func:`toolkit.tomtom.targets.filter_targets`), whichever
+    file the target is; the kept motifs go to ``tomtom/targets.meme`` of the run.
+
+    Returns
+    -------
+    toolkit.tomtom.targets.TargetSet
+    """
+    from toolkit.tomtom.targets import filter_targets, target_set
+
+    target = spec.tomtom["target"]
+    minimum = float((spec.extra.get("motifs") or {}).get("min_mean_ic", 0.0))
+    if run is None or minimum <= 0:
+        return target_set(target, minimum)
+    run.tomtom_dir.mkdir(parents=True, exist_ok=True)
+    return filter_targets(target, run.tomtom_dir / TARGETS_MEME, minimum)
+
+
+def motif_db(spec: RunSpec, targets) -> dict:
+    """The record's ``motif_db`` section: which motifs the filters were compared with.
+
+    ``release``, ``collection`` and ``tax_group`` are the JASPAR set written from pyjaspar
+    when ``tomtom.target`` was not given (None for a user's own file; the paper's tasks:
+    JASPAR 2016 CORE vertebrates unless ``tomtom.target`` names a file).
+    """
+    from pathlib import Path
+
+    motifs = spec.extra.get("motifs") or {}
+    jaspar = {
+        "release": motifs.get("release", "JASPAR2016"),
+        "collection": motifs.get("collection", "CORE"),
+        "tax_group": motifs.get("tax_group", "vertebrates"),
+    }
+    written = "{release}_{collection}_{tax_group}.meme".format(**jaspar)
+    if Path(targets.source).name != written:
+        jaspar = dict.fromkeys(jaspar)
+    return jaspar | targets.to_dict()
+
+
+def match_rule(spec: RunSpec) -> dict:
+    """The record's ``match_rule`` section: how a filter is said to match a motif."""
+    t = spec.tomtom
+    return {
+        "tool": f"Tomtom ({t['backend']})",
+        "distance": t["dist"],
+        "threshold_type": "E-value",
+        "threshold": t["thresh"],
+        "min_overlap": t["min_overlap"],
+        "match": "any hit at or below the threshold (a filter whose only hit is MA0615.1 "
+        "Gmeb1 does not count)",
+    }
 
 
 def model_ppms(model, x: np.ndarray, spec: RunSpec) -> tuple[np.ndarray, np.ndarray]:

@@ -59,6 +59,8 @@ def sequences(spec: RunSpec, run_dir: str | Path, progress: bool = True) -> dict
             spec, data, ground_truth=kind, n_outputs=int(data.y_test.shape[1]), **made_from(data)
         ),
         "match": filters["match"],
+        "motif_db": filters["motif_db"],
+        "match_rule": filters["match_rule"],
         "n_windows": filters["n_windows"],
         "attribution": result["summary"],
     }
