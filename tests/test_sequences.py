@@ -232,6 +232,12 @@ def test_fasta_route_end_to_end_with_report(tmp_path):
     record = json.loads((results / "runs" / "cnn-local_exponential_0" / "record.json").read_text())
     assert record["data"]["ground_truth"] is None and record["data"]["n_outputs"] == 1
     assert len(record["match"]["best_name"]) == 24 and 0 <= record["match"]["match_any"] <= 1
+    # which motifs the filters were compared with, and the rule (issue 20 item 6)
+    db = record["motif_db"]
+    assert db["release"] is None and db["source"].endswith("queries.meme")  # the user's file
+    assert db["min_mean_ic"] == 1.0 and db["n_kept"] == db["n_motifs"] - len(db["dropped"])
+    rule = record["match_rule"]
+    assert (rule["distance"], rule["threshold_type"], rule["threshold"]) == ("ed", "E-value", 0.1)
     saliency = record["attribution"]["methods"]["saliency"]
     assert saliency["auroc"] is None and "no ground truth" in record["attribution"]["scoring"]
     assert (results / "runs" / "cnn-local_exponential_0" / "attribution_logos.png").exists()
@@ -246,6 +252,9 @@ def test_fasta_route_end_to_end_with_report(tmp_path):
         .startswith("model\tfilters matching any motif\tbest-hit TFs")
     )
     assert (tables / "sequences_filter_results.tsv").exists()
+    html = (results / "report" / "index.html").read_text()
+    assert "Motif database: the file" in html and "queries.meme" in html
+    assert f"{db['n_motifs']} motifs" in html and "distance ed, E-value &lt;= 0.1" in html
 
 
 @pytest.mark.slow
@@ -336,6 +345,9 @@ def test_readme_worked_example_is_copy_pasteable(tmp_path, paper_data, monkeypat
     [
         ({"motifs": {"release": "JASPAR1999"}}, "motifs.release"),
         ({"motifs": {"collection": 3}}, "motifs.collection"),
+        ({"motifs": {"min_mean_ic": 2.5}}, "motifs.min_mean_ic"),
+        ({"motifs": {"min_mean_ic": -0.1}}, "motifs.min_mean_ic"),
+        ({"motifs": {"min_mean_ic": "high"}}, "motifs.min_mean_ic"),
         ({"train": {"epochs": 1, "record_gradients": "yes"}}, "train.record_gradients"),
     ],
 )
@@ -345,3 +357,27 @@ def test_bad_motif_set_and_train_options_fail_before_compute(tmp_path, capsys, o
     assert main(["run", str(config), "--check", "--results", str(tmp_path / "r")]) == 2
     err = capsys.readouterr().err
     assert "mine.yaml" in err and field in err and "Traceback" not in err
+
+
+def test_check_states_the_match_rule_and_refuses_a_filter_that_keeps_no_motif(tmp_path, capsys):
+    """`--check` prints the Tomtom rule and how many target motifs motifs.min_mean_ic keeps;
+    a threshold no motif of the target reaches stops it (exit 2) naming the field."""
+    from toolkit.meme_io import write_meme
+
+    fa, tsv = _fasta_pair(tmp_path, n=20)
+    rng = np.random.default_rng(0)
+    sharp = [np.eye(4)[rng.integers(0, 4, 8)] * 0.9 + 0.025 for _ in range(3)]
+    vague = list(rng.dirichlet([10.0] * 4, size=(2, 12)))
+    target = write_meme(tmp_path / "mine.meme", sharp + vague)
+    generate = {"generate": {"fasta": str(fa), "labels": str(tsv)}}
+    config = _config(tmp_path, generate, tomtom={"target": str(target)})
+    assert main(["run", str(config), "--check", "--results", str(tmp_path / "r")]) == 0
+    out = capsys.readouterr().out
+    assert "match rule: Tomtom (lite) -dist ed, E-value <= 0.1, min overlap 1" in out
+    assert "below 1 bits per column left out: 3 of 5 motifs kept" in out
+    config = _config(
+        tmp_path, generate, tomtom={"target": str(target)}, motifs={"min_mean_ic": 1.9}
+    )
+    assert main(["run", str(config), "--check", "--results", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert "mine.yaml" in err and "motifs.min_mean_ic" in err and "lower it" in err
