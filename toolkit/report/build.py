@@ -623,8 +623,13 @@ def _motif_db(sweep) -> list[dict]:
     text = (
         f"Motif database: {name}, {size}. Match rule: Tomtom ({tomtom.get('backend')}), "
         f"distance {tomtom.get('dist')}, E-value <= {tomtom.get('thresh')}, min overlap "
-        f"{tomtom.get('min_overlap')}; a filter matches when it has any hit (one whose only "
-        "hit is MA0615.1 Gmeb1 does not count)."
+        f"{tomtom.get('min_overlap')}; a filter matches JASPAR when it has any hit (one whose "
+        "only hit is MA0615.1 Gmeb1 does not count)"
+        + (
+            "; it matches the ground truth when a hit is a JASPAR ID of a planted TF."
+            if task.ground_truth
+            else "."
+        )
     )
     return [{"kind": "text", "text": text}]
 

@@ -11,7 +11,7 @@ filters of the IRF1 set "matched" JASPAR 2024 CORE vertebrates, 21 of them best-
 extended CTCF motifs. Leaving out the targets whose mean information per column is below
 1 bit (44 of JASPAR 2024's 879 motifs) brings every noisy query set measured to 0-5 of 24,
 while the exponential filters keep their IRF hits (docs/reproduction/findings.md, finding
-23; docs/motif_matching.md).
+9; docs/motif_matching.md).
 
 :func:`filter_targets` writes the kept motifs of a MEME file verbatim (their ``nsites``,
 hence Tomtom's pseudocounts, unchanged) and says what it left out.
