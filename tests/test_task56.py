@@ -125,6 +125,16 @@ def test_task5_sweep_on_a_slice_of_the_real_data(tmp_path, paper_data, capsys):
     counted = [q for q, t in targets.items() if t != ["MA0615.1"]]  # Gmeb1-only: not a match
     assert match["match_any"] == pytest.approx(len(counted) / 24)
     assert (run / "tomtom" / "tomtom.tsv").exists() and (run / "filter_logos.png").exists()
+    # the paper's database, whole: the own-data target filter (motifs.min_mean_ic) is not applied
+    db = record["motif_db"]
+    assert (db["release"], db["n_motifs"], db["n_kept"], db["min_mean_ic"]) == (
+        "JASPAR2016",
+        518,
+        518,
+        0.0,
+    )
+    assert db["path"] == db["source"] and not (run / "tomtom" / "targets.meme").exists()
+    assert record["match_rule"]["distance"] == "ed" and record["match_rule"]["threshold"] == 0.1
 
     saved = np.load(run / "saliency.npz")
     y_test = np.concatenate([h5py.File(data)["Y_test"][:, 0]] * 2)
