@@ -9,11 +9,15 @@ data); logos titled with each filter's best hit.
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from toolkit.config import RunSpec
 from toolkit.run_folder import FILTER_LOGOS, RunFolder
+
+if TYPE_CHECKING:
+    from toolkit.tomtom.targets import TargetSet
 
 log = logging.getLogger(__name__)
 #: The run's filtered Tomtom target (``tomtom/targets.meme``), written when a filter left
@@ -51,7 +55,9 @@ def filter_analysis(
     -------
     dict
         ``match`` (the record's section: ``match_fraction``, ``match_any``, ``coverage``,
-        best hits per filter), ``n_windows`` (list) and ``files`` (names in the run folder).
+        best hits per filter), ``n_windows`` (list), ``files`` (names in the run folder),
+        ``motif_db`` and ``match_rule`` (the record's sections: :func:`motif_db`,
+        :func:`match_rule`).
     """
     from toolkit.files import write_npz
     from toolkit.filters import clip
@@ -124,11 +130,11 @@ def filter_analysis(
         "n_windows": np.asarray(n_windows).tolist(),
         "files": files,
         "motif_db": motif_db(spec, targets),
-        "match_rule": match_rule(spec),
+        "match_rule": match_rule(spec, ground_truth),
     }
 
 
-def motif_targets(spec: RunSpec, run: RunFolder | None = None):
+def motif_targets(spec: RunSpec, run: RunFolder | None = None) -> TargetSet:
     """The Tomtom target of a run, after the ``motifs.min_mean_ic`` filter of users' own data.
 
     Tasks without a ``motifs`` section (the paper's) compare with ``tomtom.target`` as it
@@ -150,7 +156,7 @@ def motif_targets(spec: RunSpec, run: RunFolder | None = None):
     return filter_targets(target, run.tomtom_dir / TARGETS_MEME, minimum)
 
 
-def motif_db(spec: RunSpec, targets) -> dict:
+def motif_db(spec: RunSpec, targets: TargetSet) -> dict:
     """The record's ``motif_db`` section: which motifs the filters were compared with.
 
     ``release``, ``collection`` and ``tax_group`` are the JASPAR set written from pyjaspar
@@ -171,10 +177,10 @@ def motif_db(spec: RunSpec, targets) -> dict:
     return jaspar | targets.to_dict()
 
 
-def match_rule(spec: RunSpec) -> dict:
+def match_rule(spec: RunSpec, ground_truth: bool = False) -> dict:
     """The record's ``match_rule`` section: how a filter is said to match a motif."""
     t = spec.tomtom
-    return {
+    rule = {
         "tool": f"Tomtom ({t['backend']})",
         "distance": t["dist"],
         "threshold_type": "E-value",
@@ -183,6 +189,9 @@ def match_rule(spec: RunSpec) -> dict:
         "match": "any hit at or below the threshold (a filter whose only hit is MA0615.1 "
         "Gmeb1 does not count)",
     }
+    if ground_truth:
+        rule["match_ground_truth"] = "a hit is one of the JASPAR IDs of a planted TF"
+    return rule
 
 
 def model_ppms(model, x: np.ndarray, spec: RunSpec) -> tuple[np.ndarray, np.ndarray]:

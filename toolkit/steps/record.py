@@ -9,7 +9,8 @@ CUDA and cuDNN versions; :func:`toolkit.training.device.device_record`), ``host`
 (and, for runs trained in one process, ``model_built``: the first conv block as built)
 (relative to the run folder), ``timings_s`` and ``wall_s`` (a requeued run's include
 ``train_earlier_attempts``, the training seconds of the epochs it kept from earlier attempts); a task adds its own sections
-(``match``, ``attribution``, ``saliency``, ``distributed``, ``data``...).
+(``match``, ``motif_db`` and ``match_rule`` where filters meet Tomtom, ``attribution``,
+``saliency``, ``distributed``, ``data``...).
 """
 
 from __future__ import annotations
