@@ -111,6 +111,21 @@ def _add_data(sub) -> None:
     )
     t2.add_argument("--out", type=Path, default=Path("data/invivo_dataset.h5"))
     t2.set_defaults(func=_cmd_data_task2)
+    mini = data_sub.add_parser(
+        "miniature",
+        help="a small genome + narrowPeak files with JASPAR motifs planted at the summits "
+        "(configs/sequences_peaks_miniature.yaml)",
+    )
+    mini.add_argument("--out", type=Path, default=Path("data/miniature"), help="folder")
+    mini.add_argument("--seed", type=int, default=0)
+    mini.add_argument("--n-peaks", type=int, default=450, help="peaks per TF, about")
+    mini.add_argument(
+        "--motifs",
+        default=None,
+        help="comma-separated NAME=JASPAR_ID (default REST=MA0138.3,SRF=MA0083.3,NRF1=MA0506.3)",
+    )
+    mini.add_argument("--release", default="JASPAR2024", help="pyjaspar release of the motifs")
+    mini.set_defaults(func=_cmd_data_miniature)
     exp = data_sub.add_parser(
         "export", help="an HDF5 data set as FASTA + label table (to try the FASTA route)"
     )
@@ -390,6 +405,30 @@ def _cmd_data_task2(args: argparse.Namespace) -> int:
     from toolkit.data.task2 import task2
 
     print(f"wrote {task2(args.deepsea, args.out)}")
+    return 0
+
+
+def _cmd_data_miniature(args: argparse.Namespace) -> int:
+    import json
+
+    from toolkit.data.miniature import miniature
+
+    motifs = None
+    if args.motifs:
+        pairs = [item.partition("=") for item in args.motifs.split(",")]
+        if any(not name.strip() or not sep or not mid.strip() for name, sep, mid in pairs):
+            raise InputError(None, "--motifs", f"expected NAME=JASPAR_ID,..., got {args.motifs!r}")
+        motifs = {name.strip(): mid.strip() for name, _, mid in pairs}
+    files = miniature(
+        args.out, seed=args.seed, motifs=motifs, n_peaks=args.n_peaks, release=args.release
+    )
+    planted = json.loads(files["planted"].read_text())
+    print(f"wrote {args.out}: genome.fa, blacklist.bed.gz, planted.json, sites.tsv.gz and")
+    for tf, info in planted["tfs"].items():
+        print(
+            f"  {files[tf].name}: {info['peaks']} peaks, {info['sites']} {info['jaspar_id']} "
+            f"({info['jaspar_name']}) sites planted in {info['peaks_with_sites']} of them"
+        )
     return 0
 
 

@@ -185,7 +185,11 @@ REANALYSIS_CONFIGS: tuple[str, ...] = (
 )
 
 #: Configs for users' own data: not a published figure; they build the published models.
-OWN_DATA_CONFIGS: tuple[str, ...] = ("sequences_irf1.yaml", "sequences_peaks.yaml")
+OWN_DATA_CONFIGS: tuple[str, ...] = (
+    "sequences_irf1.yaml",
+    "sequences_peaks.yaml",
+    "sequences_peaks_miniature.yaml",
+)
 
 
 def era_of(config: str) -> Era:
