@@ -156,17 +156,30 @@ def miniature(
 def _matrices(motifs: dict[str, str], release: str) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     """TF -> probability matrix (w, 4) of its JASPAR ID in ``release``, and TF -> the
     matrix's name in JASPAR (what Tomtom's best hits are reported as, e.g. ``Nrf1``)."""
-    from toolkit.data.jaspar import jaspar_from_pyjaspar
+    import warnings
 
-    by_id = {m.matrix_id: m for m in jaspar_from_pyjaspar(release)}
-    missing = [i for i in motifs.values() if i not in by_id]
-    if missing:
-        raise InputError(f"pyjaspar:{release}", "motifs", f"no matrix {', '.join(missing)}")
-    out = {}
+    try:
+        import pyjaspar
+    except ImportError:
+        raise InputError(
+            f"pyjaspar:{release}", "release", "pyjaspar is not installed (pip install pyjaspar)"
+        ) from None
+    if release not in getattr(pyjaspar, "jaspar_releases", {}):
+        raise InputError(
+            f"pyjaspar:{release}", "release", f"pyjaspar ships {sorted(pyjaspar.jaspar_releases)}"
+        )
+    db = pyjaspar.jaspardb(release=release)
+    matrices, names = {}, {}
     for tf, matrix_id in motifs.items():
-        pwm = np.asarray(by_id[matrix_id].pwm, np.float64).T  # (w, 4)
-        out[tf] = pwm / pwm.sum(axis=1, keepdims=True)
-    return out, {tf: by_id[matrix_id].name for tf, matrix_id in motifs.items()}
+        with warnings.catch_warnings():  # a missing ID: Biopython warns, and None comes back
+            warnings.simplefilter("ignore")
+            motif = db.fetch_motif_by_id(matrix_id)
+        if motif is None or motif.matrix_id != matrix_id:
+            raise InputError(f"pyjaspar:{release}", "motifs", f"no matrix {matrix_id} ({tf})")
+        counts = np.array([motif.counts[b] for b in "ACGT"], np.float64).T  # (w, 4)
+        matrices[tf] = counts / counts.sum(axis=1, keepdims=True)
+        names[tf] = str(motif.name)
+    return matrices, names
 
 
 def _draw(n: int, gc: float, rng: np.random.Generator) -> np.ndarray:
@@ -221,7 +234,9 @@ def _plant(seq, summit, tf, matrix_id, pwm, peak, chrom, rng, max_sites, spread)
             starts.append(start)
     planted = []
     for start in sorted(starts):
-        idx = np.array([rng.choice(4, p=column) for column in pwm])
+        # one uniform draw per column through the column's cumulative probabilities
+        cumulative = np.cumsum(pwm, axis=1)  # (w, 4)
+        idx = np.minimum((rng.random((width, 1)) >= cumulative).sum(axis=1), 3)
         strand = "+" if rng.random() < 0.5 else "-"
         if strand == "-":
             idx = _COMPLEMENT[idx[::-1]]
