@@ -7,7 +7,7 @@ What a ChIP-seq user downloads, at a size that trains in seconds, with a known a
 - ``genome.fa``: chromosomes ``chr1``..``chr9`` (so the default DeepSEA split, validation chr7,
   test chr8 and chr9, has data; 300 to 220 kb), plus ``chrM`` and an unplaced
   ``chrUn_mini`` contig that the default chromosome filter leaves out. The sequence is drawn
-  in 5 kb blocks of varying GC content (0.36-0.50), starts with an N run (as a telomere
+  in 5 kb blocks of varying GC content (0.36-0.56), starts with an N run (as a telomere
   gap) and has soft-masked (lowercase) stretches, as UCSC's FASTA has.
 - ``<TF>.narrowPeak.gz`` per planted TF (gzipped ENCODE narrowPeak, 10 columns, summit
   offset in column 10): ``n_peaks`` peaks 200-500 nt wide, the summit near the middle.
@@ -189,8 +189,8 @@ def _draw(n: int, gc: float, rng: np.random.Generator) -> np.ndarray:
 
 
 def _chromosome(length: int, rng: np.random.Generator) -> np.ndarray:
-    """A chromosome as uint8 letters, shape (length,): 5 kb blocks of GC 0.36-0.50, N first."""
-    blocks = [_draw(min(_BLOCK, length - s), rng.uniform(0.36, 0.5), rng) for s in
+    """A chromosome as uint8 letters, shape (length,): 5 kb blocks of GC 0.36-0.56, N first."""
+    blocks = [_draw(min(_BLOCK, length - s), rng.uniform(0.36, 0.56), rng) for s in
               range(0, length, _BLOCK)]  # fmt: skip
     seq = np.concatenate(blocks)
     seq[: min(_N_RUN, length // 10)] = ord("N")
