@@ -86,7 +86,9 @@ def test_generator_is_seeded_and_plants_at_the_summits(tmp_path, miniature_data)
     lines = gzip.decompress((miniature_data / "sites.tsv.gz").read_bytes()).decode().splitlines()
     sites = [line.split("\t") for line in lines[1:]]
     assert len(sites) == sum(p["sites"] for p in planted.values())
-    table = bed(miniature_data / "REST.narrowPeak.gz", column=4)  # gzipped narrowPeak, summit column
+    table = bed(
+        miniature_data / "REST.narrowPeak.gz", column=4
+    )  # gzipped narrowPeak, summit column
     summit = {
         str(n): (str(c), int(s))
         for n, c, s in zip(table.name, table.chrom, table.summit, strict=True)
@@ -125,6 +127,32 @@ def test_check_prints_counts_and_the_background_plan(tmp_path, miniature_data, c
             assert f"{split} {tf}: " in out
     assert "background: 1 per positive, shared by ['gc_matched', 'shuffle'], seed 0" in out
     assert not results.exists()
+
+
+def test_readme_miniature_commands_run_as_written(tmp_path, monkeypatch, capsys):
+    """The README's miniature commands, as written (training and report: --check only)."""
+    import shlex
+
+    readme = (REPO / "README.md").read_text()
+    section = readme.split("#### From peaks to report", 1)[1].split("**The miniature", 1)[1]
+    block = section.split("```bash", 1)[1].split("```", 1)[0]
+    commands = [line.split("#", 1)[0].strip() for line in block.strip().splitlines()]
+    assert commands[0] == "expact data miniature --out data/miniature"
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "configs").mkdir()
+    shutil.copy(CONFIG, tmp_path / "configs")
+    for command in commands:
+        argv = shlex.split(command)
+        assert argv[0] == "expact", command
+        if argv[1] == "report":
+            continue  # needs the runs (the slow tests below)
+        if argv[1] == "run" and "--check" not in argv:
+            argv.append("--check")
+        assert main(argv[1:]) == 0, (command, capsys.readouterr().err)
+    out = capsys.readouterr().out
+    assert (tmp_path / "data" / "miniature" / "genome.fa").is_file()
+    # the counts the README's comment quotes
+    assert out.count("train REST: 310 positive, 1536 negative") == 2, out
 
 
 # -------------------------------------------------------------------------- end to end

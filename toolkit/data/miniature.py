@@ -44,6 +44,8 @@ GENERATOR_VERSION = "expact.data.miniature/1"
 #: against all 879: its only hit is itself) and above 1 bit per column on average, so a
 #: filter that learned one has one right answer; ENCODE has TF ChIP-seq of all three.
 DEFAULT_MOTIFS: dict[str, str] = {"REST": "MA0138.3", "SRF": "MA0083.3", "NRF1": "MA0506.3"}
+#: Most TFs in one miniature (their dropped peaks must fit on chrM).
+MAX_MOTIFS = 7
 #: Chromosome lengths: chr1 300 kb down to chr9 220 kb.
 DEFAULT_SIZES: dict[str, int] = {f"chr{k}": 310_000 - 10_000 * k for k in range(1, 10)}
 _EXTRA_SIZES = {"chrM": 16_569, "chrUn_mini": 20_000}
@@ -112,6 +114,10 @@ def miniature(
         raise InputError(
             None, "miniature", "expected n_peaks >= 1, 0 <= motif_fraction <= 1, max_sites >= 1"
         )
+    if not 1 <= len(motifs) <= MAX_MOTIFS or len(sizes) < 2:
+        raise InputError(
+            None, "motifs", f"expected 1 to {MAX_MOTIFS} motifs and 2 or more chromosomes"
+        )
     pwms, names = _matrices(motifs, release)  # TF -> (w, 4), TF -> JASPAR's name
     rng = np.random.default_rng(seed)
     seqs = {name: _chromosome(length, rng) for name, length in (sizes | _EXTRA_SIZES).items()}
@@ -125,15 +131,16 @@ def miniature(
         seq[lo:hi] = _draw(hi - lo, _PEAK_GC, rng)
         name = f"{tf}_peak{len(peaks[tf]) + 1}"
         if rng.random() < motif_fraction:
-            sites += _plant(seq, summit, tf, motifs[tf], pwms[tf], name, chrom, rng,
-                            max_sites, site_spread)  # fmt: skip
+            planted = _plant(seq, summit, pwms[tf], rng, max_sites, site_spread)
+            sites += [(chrom, a, b, strand, tf, motifs[tf], name) for a, b, strand in planted]
         peaks[tf].append(_peak(chrom, summit, name, rng, strong=True))
-    for tf in motifs:  # peaks the default filters drop: chrM, an unplaced contig, the blacklist
-        for k, chrom in enumerate(("chrM", "chrM", "chrUn_mini", "chrUn_mini", "chr1", "chr2")):
+    first_two = list(sizes)[:2]
+    for i, tf in enumerate(motifs):  # peaks the default filters drop: chrM, chrUn_mini, blacklist
+        for k, chrom in enumerate(("chrM", "chrM", "chrUn_mini", "chrUn_mini", *first_two)):
             if chrom in blacklist:
-                summit = blacklist[chrom] + 500 + 700 * list(motifs).index(tf)
+                summit = blacklist[chrom] + 300 + (_BLACKLIST - 600) * i // len(motifs)
             else:
-                summit = 2_000 + 4_000 * k + 1_300 * list(motifs).index(tf)
+                summit = 2_000 + 1_000 * (2 * i + k % 2)
             name = f"{tf}_peak{len(peaks[tf]) + 1}"
             peaks[tf].append(_peak(chrom, summit, name, rng, strong=False))
     _soft_mask(seqs, rng)
@@ -221,8 +228,9 @@ def _summits(motifs, n_peaks, sizes, blacklist, rng) -> list[tuple[str, str, int
     return out
 
 
-def _plant(seq, summit, tf, matrix_id, pwm, peak, chrom, rng, max_sites, spread) -> list[tuple]:
-    """Write 1..``max_sites`` sampled instances of ``pwm`` (w, 4) near ``summit`` into ``seq``."""
+def _plant(seq, summit, pwm, rng, max_sites, spread) -> list[tuple[int, int, str]]:
+    """Write 1..``max_sites`` sampled instances of ``pwm`` (w, 4) near ``summit`` into ``seq``;
+    their (start, end, strand)."""
     width = len(pwm)
     n = int(rng.integers(1, max_sites + 1))
     starts: list[int] = []
@@ -232,16 +240,16 @@ def _plant(seq, summit, tf, matrix_id, pwm, peak, chrom, rng, max_sites, spread)
         start = summit - width // 2 + int(rng.integers(-spread, spread + 1))
         if all(abs(start - s) >= width for s in starts):
             starts.append(start)
+    cumulative = np.cumsum(pwm, axis=1)  # (w, 4)
     planted = []
     for start in sorted(starts):
         # one uniform draw per column through the column's cumulative probabilities
-        cumulative = np.cumsum(pwm, axis=1)  # (w, 4)
         idx = np.minimum((rng.random((width, 1)) >= cumulative).sum(axis=1), 3)
         strand = "+" if rng.random() < 0.5 else "-"
         if strand == "-":
             idx = _COMPLEMENT[idx[::-1]]
         seq[start : start + width] = _LETTERS[idx]
-        planted.append((chrom, start, start + width, strand, tf, matrix_id, peak))
+        planted.append((start, start + width, strand))
     return planted
 
 
