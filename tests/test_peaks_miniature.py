@@ -5,8 +5,8 @@ gzipped narrowPeak files; ``configs/sequences_peaks_miniature.yaml`` runs on the
 
 The science check (CNN-deep, relu vs exponential, 15 epochs of the fast engine): the
 exponential filters' Tomtom best hits include every planted JASPAR ID, the relu filters'
-fewer. Measured with generator seeds 0, 1 and 2 (README, worked example): exponential all
-three planted IDs each time, relu none.
+fewer. Measured with generator seeds 0, 1 and 2 (README, "From peaks to report"):
+exponential all three planted IDs each time (in 14, 10 and 11 of 32 filters), relu none.
 """
 
 from __future__ import annotations
