@@ -223,4 +223,3 @@ def test_miniature_as_a_slurm_array_and_its_report(miniature_data, slurm, capsys
     html = (results / "report" / "index.html").read_text()
     assert "sequences: the TFs first-layer filters match" in html
     assert "sequences_filter_tfs" in html
-    shutil.rmtree(results / "runs", ignore_errors=True)
