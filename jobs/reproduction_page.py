@@ -97,33 +97,53 @@ def _eras() -> list[str]:
     ]
 
 
+def _shown(name: str, folder: str) -> str:
+    """A config or profile path as the page shows it: never this machine's folders.
+
+    Inside the checkout: relative to it. Outside: the repository's file of the same name
+    under ``folder`` when there is one (e.g. a sweep submitted from a copy of a shipped
+    config), else the bare file name.
+    """
+    path = Path(name)
+    if not path.is_absolute():
+        return name
+    if path.is_relative_to(REPO):
+        return str(path.relative_to(REPO))
+    same = REPO / folder / path.name
+    return str(same.relative_to(REPO)) if same.is_file() else path.name
+
+
 def _section(folder: Path) -> list[str]:
     manifest = SweepManifest(folder)
     sweep = manifest.read() or {}
     report = folder / "report"
     out = [f"## {sweep.get('name', folder.name)} ({sweep.get('task', '?')})", ""]
-    out.append(f"Config: `{sweep.get('config', '?')}`; results folder `{folder}`.")
+    config = _shown(sweep.get("config", "CONFIG"), "configs")
+    out.append(f"Config: `{config}`; results folder `{folder}`.")
     submissions = _submissions(manifest)
     out.append("")
     out.append("Commands:")
     out.append("")
     out.append("```bash")
     if submissions:
-        # a profile of slurm/profiles/ is named by its stem, as `--profile` takes it
-        profiles = sorted(
-            {
-                Path(name).stem
-                if (REPO / "slurm" / "profiles" / f"{Path(name).stem}.yaml").is_file()
-                else name
-                for name in (s.get("profile", {}).get("name", "?") for s in submissions)
-            }
-        )
-        for profile in profiles:
-            out.append(
-                f"expact submit {sweep.get('config', 'CONFIG')} --results {folder} --profile {profile}"
-            )
+        # a profile of slurm/profiles/ is named by its stem, as `--profile` takes it; one
+        # from outside the repository by its file name, with the values it held
+        profiles: dict[str, dict] = {}
+        for s in submissions:
+            profile = s.get("profile", {})
+            name = profile.get("name", "?")
+            if (REPO / "slurm" / "profiles" / f"{Path(name).stem}.yaml").is_file():
+                profiles[Path(name).stem] = {}
+            else:
+                profiles[Path(name).name] = profile
+        for name, values in sorted(profiles.items()):
+            if values:
+                keys = ("partition", "cpus_per_task", "mem_gb", "time_min", "array_parallelism")
+                held = ", ".join(f"{k} {values[k]}" for k in keys if k in values)
+                out.append(f"# profile {name} (not in the repository): {held}")
+            out.append(f"expact submit {config} --results {folder} --profile {name}")
     else:
-        out.append(f"expact run {sweep.get('config', 'CONFIG')} --results {folder}")
+        out.append(f"expact run {config} --results {folder}")
     out.append(f"expact report {folder}")
     out.append("```")
     out.append("")
@@ -260,6 +280,7 @@ def keep(folder: Path, docs: Path = REPO / "docs" / "reproduction") -> Path:
 
     manifest = SweepManifest(folder)
     name = (manifest.read() or {}).get("name", folder.name)
+    config = (manifest.read() or {}).get("config")
     out = docs / name
     if out.exists():
         shutil.rmtree(out)
@@ -268,6 +289,8 @@ def keep(folder: Path, docs: Path = REPO / "docs" / "reproduction") -> Path:
     def copy(src: Path, dst: Path) -> None:
         # absolute paths of this checkout would name this machine's folders: keep them relative
         text = src.read_text().replace(f"{REPO}/", "").replace(str(folder.resolve()), str(folder))
+        if config and Path(config).is_absolute():  # a config submitted from outside the checkout
+            text = text.replace(config, _shown(config, "configs"))
         dst.write_text(text)
 
     for record in sorted(folder.glob("runs/*/record.json")):

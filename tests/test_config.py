@@ -22,11 +22,15 @@ def _write(tmp_path: Path, **values) -> Path:
 
 def test_shipped_configs_are_valid():
     quick = load_config(REPO / "configs" / "task1_quick.yaml")
+    # README "Two commands" states these (findings 6: why CNN-2 on the paper's full set)
     assert (quick.models, quick.activations, quick.trials) == (
-        ["cnn-deep"],
+        ["cnn-2"],
         ["relu", "exponential"],
         2,
     )
+    spec = quick.run_specs(REPO / "results" / "task1_quick")[0]
+    assert spec.data["generate"]["n_seq"] == 30000
+    assert (spec.train["epochs"], spec.train["engine"]) == (20, "fast")
     full = load_config(REPO / "configs" / "task1.yaml")
     assert len(full.models) * len(full.activations) * full.trials == 510
 

@@ -50,3 +50,13 @@ def test_the_page_shows_reanalyses_and_keep_keeps_their_records(tmp_path):
     assert (kept / "records" / "m_relu_0.json").is_file()
     assert (kept / "analyses" / "offs" / "records" / "m_relu_trained_0.json").is_file()
     assert (kept / "analyses" / "offs" / "off_simplex_off_simplex.tsv").is_file()
+
+
+def test_paths_outside_the_checkout_are_never_shown(tmp_path):
+    # a sweep submitted from a copy of a shipped config, with a profile kept outside the repo
+    page = _script()
+    outside = tmp_path / "elsewhere"
+    assert page._shown(str(outside / "repro_task1.yaml"), "configs") == "configs/repro_task1.yaml"
+    assert page._shown(str(outside / "mine.yaml"), "configs") == "mine.yaml"
+    assert page._shown(str(page.REPO / "configs" / "task1.yaml"), "configs") == "configs/task1.yaml"
+    assert page._shown("configs/task1.yaml", "configs") == "configs/task1.yaml"
