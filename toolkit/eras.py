@@ -63,7 +63,13 @@ ERAS: tuple[Era, ...] = (
         HE_NORMAL_ERA,
         "he_normal",
         "kernel",
-        ("task1.yaml", "task1_quick.yaml", "repro_task1.yaml", "repro_task1_fast.yaml"),
+        (
+            "task1.yaml",
+            "task1_quick.yaml",
+            "repro_task1.yaml",
+            "repro_task1_fast.yaml",
+            "repro_task1_cnn2.yaml",
+        ),
     ),
     Era(
         "Fig. 1d (Task 2 match fractions)",
