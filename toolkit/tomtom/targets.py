@@ -32,8 +32,6 @@ from toolkit.meme_io import MemeFile, read_meme_file
 
 __all__ = ["TargetSet", "filter_targets", "mean_information", "target_set"]
 
-#: The default of ``motifs.min_mean_ic`` (bits per column) for ``task: sequences``.
-DEFAULT_MIN_MEAN_IC = 1.0
 _MOTIF_LINE = re.compile(r"(?m)^(?=MOTIF[ \t])")
 
 
