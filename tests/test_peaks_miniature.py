@@ -223,3 +223,23 @@ def test_miniature_as_a_slurm_array_and_its_report(miniature_data, slurm, capsys
     html = (results / "report" / "index.html").read_text()
     assert "sequences: the TFs first-layer filters match" in html
     assert "sequences_filter_tfs" in html
+
+
+@pytest.mark.parametrize(
+    ("options", "field"),
+    [
+        ({"n_peaks": 0}, "miniature"),
+        ({"motif_fraction": 1.5}, "miniature"),
+        ({"motifs": {}}, "motifs"),
+        ({"motifs": {"REST": "MA9999.9"}}, "motifs"),
+        ({"release": "JASPAR1999"}, "release"),
+    ],
+)
+def test_bad_options_are_refused_before_anything_is_written(tmp_path, options, field):
+    from toolkit.data.miniature import miniature
+    from toolkit.errors import InputError
+
+    with pytest.raises(InputError) as err:
+        miniature(tmp_path / "mini", **options)
+    assert field in str(err.value) and "\n" not in str(err.value)
+    assert not (tmp_path / "mini").exists()

@@ -107,7 +107,6 @@ def miniature(
         An unknown matrix ID, or more peaks than the chromosomes hold.
     """
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     motifs = dict(DEFAULT_MOTIFS if motifs is None else motifs)
     sizes = dict(DEFAULT_SIZES if sizes is None else sizes)
     if not 0 <= motif_fraction <= 1 or max_sites < 1 or site_spread < 0 or n_peaks < 1:
@@ -119,6 +118,7 @@ def miniature(
             None, "motifs", f"expected 1 to {MAX_MOTIFS} motifs and 2 or more chromosomes"
         )
     pwms, names = _matrices(motifs, release)  # TF -> (w, 4), TF -> JASPAR's name
+    out.mkdir(parents=True, exist_ok=True)  # only once every option is checked
     rng = np.random.default_rng(seed)
     seqs = {name: _chromosome(length, rng) for name, length in (sizes | _EXTRA_SIZES).items()}
     blacklist = {c: _blacklist_start(sizes[c], rng) for c in sizes}
