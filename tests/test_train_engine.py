@@ -109,24 +109,13 @@ def test_fused_batch_norm_is_keras_batch_norm(shape):
     np.testing.assert_allclose(*inference, rtol=1e-5, atol=1e-6)
 
 
-def _dropout_twin(rate: float, shape: tuple[int, ...]):
-    """A packed dropout on ``(N, *shape)`` inputs and the words it reads from."""
-    from toolkit.training.fast_layers import DropoutWords, PackedDropout
-
-    words = DropoutWords()
-    layer = PackedDropout(tf.keras.layers.Dropout(rate), words)
-    layer.build((None, *shape))
-    return layer, words
-
-
 def test_packed_dropout_keeps_the_rate_and_the_expectation():
-    rng = np.random.Generator(np.random.SFC64(3))
-    # an odd number of units per sequence (the last word's upper half unused) and even ones
+    from toolkit.training.fast_layers import PackedDropout
+
+    generator = tf.random.Generator.from_seed(3)
+    # an odd last axis (words for the flattened tensor) and an even one (a word per 2 channels)
     for rate, shape in ((0.1, (200, 101, 7)), (0.5, (100, 50, 32)), (0.3, (3000, 48))):
-        layer, words = _dropout_twin(rate, shape[1:])
-        count = -(-int(np.prod(shape[1:])) // 2)  # a word per 2 units, in blocks of 16
-        assert words.words_per_sequence == -(-count // 16) * 16
-        words.bind(tf.constant(words.draw(rng, 1, shape[0])[0]))
+        layer = PackedDropout(tf.keras.layers.Dropout(rate), generator)
         out = layer(tf.ones(shape), training=True).numpy()
         dropped = float((out == 0).mean())
         # >= 141,400 Bernoulli draws: the standard error of the fraction is below 0.0014
@@ -134,41 +123,14 @@ def test_packed_dropout_keeps_the_rate_and_the_expectation():
         kept = out[out != 0]
         np.testing.assert_allclose(kept, 1 / (1 - round(rate * 65536) / 65536), rtol=1e-6)
         assert float(out.mean()) == pytest.approx(1.0, abs=0.012)
-        # neighbouring units (the two halves of a word) are independent, and so are sequences
+        # neighbouring units (the two halves of a word) are independent
         pairs = (out.reshape(-1, 2) == 0).astype(float)
         assert np.corrcoef(pairs[:, 0], pairs[:, 1])[0, 1] == pytest.approx(0, abs=0.015)
-        rows = (out.reshape(shape[0], -1) == 0).astype(float)
-        assert np.corrcoef(rows[0::2].ravel(), rows[1::2].ravel())[0, 1] == pytest.approx(
-            0, abs=0.015
-        )
-        np.testing.assert_array_equal(layer(tf.ones((3, *shape[1:])), training=False), 1.0)
-
-
-def test_packed_dropout_masks_are_the_words_they_are_fed():
-    """Each layer reads its own block of the step's words, ``batch`` rows of its word count
-    (blocks start at multiples of 16 words per sequence); the same words give the same mask."""
-    from toolkit.training.fast_layers import DropoutWords, PackedDropout
-
-    words = DropoutWords()
-    first, second = (PackedDropout(tf.keras.layers.Dropout(0.5), words) for _ in range(2))
-    first.build((None, 5, 4))  # 10 words per sequence
-    second.build((None, 3))  # 2
-    assert words.words_per_sequence == 16 + 16
-    batch = 64
-    fed = words.draw(np.random.Generator(np.random.SFC64(9)), 1, batch)[0]
-    assert fed.shape == (batch * 32,)
-    words.bind(tf.constant(fed))
-    mask = first(tf.ones((batch, 5, 4)), training=True).numpy() != 0
-    halves = fed[: batch * 10].reshape(batch, 10).view(np.uint16).reshape(batch, 5, 4)
-    np.testing.assert_array_equal(mask, halves >= 32768)
-    mask = second(tf.ones((batch, 3)), training=True).numpy() != 0
-    halves = fed[batch * 16 : batch * 18].reshape(batch, 2).view(np.uint16)[:, :3]
-    np.testing.assert_array_equal(mask, halves >= 32768)
-    again = words.draw(np.random.Generator(np.random.SFC64(9)), 1, batch)[0]
-    np.testing.assert_array_equal(again, fed)
-    with pytest.raises(RuntimeError, match="bind"):
-        layer, _ = _dropout_twin(0.5, (4,))
-        layer(tf.ones((2, 4)), training=True)
+        np.testing.assert_array_equal(layer(tf.ones((3, 4)), training=False), np.ones((3, 4)))
+    generator.reset_from_seed(9)
+    first = layer(tf.ones((50, 8)), training=True).numpy()
+    generator.reset_from_seed(9)
+    np.testing.assert_array_equal(layer(tf.ones((50, 8)), training=True), first)
 
 
 @pytest.mark.parametrize("name", ["cnn-deep", "cnn-dist", "residualbind"])
@@ -176,7 +138,6 @@ def test_training_twin_shares_the_model(name):
     from toolkit.models import build_model
     from toolkit.training.fast_layers import (
         Bf16Dense,
-        DropoutWords,
         FusedBatchNorm,
         PackedDropout,
         bf16_instructions,
@@ -185,7 +146,7 @@ def test_training_twin_shares_the_model(name):
 
     tf.keras.utils.set_random_seed(0)
     model = build_model(name, activation="exponential")
-    twin = training_twin(model, DropoutWords(), bf16=True)
+    twin = training_twin(model, tf.random.Generator.from_seed(0), bf16=True)
     assert {id(v) for v in twin.trainable_variables} == {id(v) for v in model.trainable_variables}
     assert float(tf.add_n(twin.losses)) == float(tf.add_n(model.losses))
     wrapped = [type(layer) for layer in twin.layers]
@@ -200,7 +161,7 @@ def test_training_twin_shares_the_model(name):
     twin_out = twin(x, training=False).numpy()
     # bf16 convolutions: 8 mantissa bits through up to 9 conv layers and an exponential
     np.testing.assert_allclose(twin_out, model_out, atol=0.05)
-    fp32_twin = training_twin(model, DropoutWords())
+    fp32_twin = training_twin(model, tf.random.Generator.from_seed(0))
     np.testing.assert_array_equal(fp32_twin(x, training=False).numpy(), model_out)
 
 
@@ -254,7 +215,9 @@ def test_the_engine_follows_the_seed_loop_within_trial_spread(data, bf16):
 
     With ``bf16: true`` (the convolutions and the hidden dense layer in bfloat16, on a CPU
     with bf16 instructions; float32 elsewhere, where the engine falls back to it) the same
-    tolerances hold: bfloat16's rounding must not move the curves beyond the trial spread."""
+    tolerances hold: bfloat16's rounding must not move the curves beyond the trial spread
+    (measured on the AMD development VM: at most 0.0064, 0.0036, 0.017 and 0.017 from the
+    seed loop's curves, against 0.0065, 0.0033, 0.017 and 0.019 in float32)."""
     epochs = 3
     expected = _seed_loop(_cnn_deep(), data, epochs)
     got = train(

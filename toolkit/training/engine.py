@@ -21,8 +21,7 @@ epoch checkpoint, the gradient record, the progress bar...) with the epoch's log
 
 Batches: each epoch a permutation of the training set from ``numpy.random.default_rng((seed,
 epoch))``, sliced into batches of ``batch_size`` (the last one shorter), gathered from the
-in-memory arrays; the dropout layers' random words come from an SFC64 generator seeded with
-``(seed, epoch, 1)``, drawn for each group of steps as it is fed. ``seed`` is drawn
+in-memory arrays; the dropout generator is reset from ``(seed, epoch)`` too. ``seed`` is drawn
 from NumPy's global generator when training starts, so a seeded run (``tf.keras.utils.
 set_random_seed``) repeats, and a resumed one continues with the batches and masks the
 uninterrupted one would have used. Batch-level callback hooks are not called.
@@ -30,13 +29,11 @@ uninterrupted one would have used. Batch-level callback hooks are not called.
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 import tensorflow as tf
 
 from toolkit.config.train import TrainConfig
-from toolkit.training.fast_layers import DropoutWords, training_twin
+from toolkit.training.fast_layers import training_twin
 
 __all__ = ["STEPS_PER_CALL", "fit_fast"]
 
@@ -77,8 +74,8 @@ def fit_fast(
     """
     x, y = train_data
     seed = int(np.random.randint(2**31 - 1))
-    words = DropoutWords()
-    steps = _Steps(model, training_twin(model, words, config.bf16), words, config.train_metrics)
+    generator = tf.random.Generator.from_seed(seed)
+    steps = _Steps(model, training_twin(model, generator, config.bf16), config.train_metrics)
     batches = -(-len(x) // config.batch_size)
     # last, as in model.fit: it records the logs as the callbacks left them (lr, grad_mean)
     history = tf.keras.callbacks.History()
@@ -90,15 +87,19 @@ def fit_fast(
     callback_list.on_train_begin()
     for epoch in range(initial_epoch, config.epochs):
         callback_list.on_epoch_begin(epoch)
+        generator.reset_from_seed(_epoch_seed(seed, epoch))
         order = np.random.default_rng((seed, epoch)).permutation(len(x))
-        masks = np.random.Generator(np.random.SFC64((seed, epoch, 1)))
-        logs = steps.train_epoch(x, y, order if config.shuffle else None, config.batch_size, masks)
+        logs = steps.train_epoch(x, y, order if config.shuffle else None, config.batch_size)
         logs |= steps.evaluate(*valid_data, config.batch_size)
         callback_list.on_epoch_end(epoch, logs)
         if model.stop_training:
             break
     callback_list.on_train_end(logs)
     return {key: [float(v) for v in values] for key, values in history.history.items()}
+
+
+def _epoch_seed(seed: int, epoch: int) -> int:
+    return int(np.random.SeedSequence((seed, epoch)).generate_state(1, np.uint32)[0])
 
 
 def _classification_metrics(n_outputs: int, prefix: str = "") -> list:
@@ -118,8 +119,8 @@ def _classification_metrics(n_outputs: int, prefix: str = "") -> list:
 class _Steps:
     """The compiled train and validation steps of one training, with their metrics."""
 
-    def __init__(self, model, twin, words: DropoutWords, train_metrics: bool):
-        self.model, self.twin, self.words = model, twin, words
+    def __init__(self, model, twin, train_metrics: bool):
+        self.model, self.twin = model, twin
         self.variables = model.trainable_variables  # the optimizer's (and checkpoint's) order
         self.loss_fn = tf.keras.losses.BinaryCrossentropy(from_logits=False)
         n_outputs = model.output_shape[-1]
@@ -133,10 +134,7 @@ class _Steps:
         # (steps, batch, ...): a group of batches, one step each
         x_spec = tf.TensorSpec((None, None, *model.input_shape[1:]), tf.float32)
         y_spec = tf.TensorSpec((None, None, *model.output_shape[1:]), tf.float32)
-        w_spec = tf.TensorSpec((None, None), tf.uint32)  # (steps, batch * words per sequence)
-        self.train_steps = tf.function(
-            _looped(self._train_step), input_signature=[x_spec, y_spec, w_spec]
-        )
+        self.train_steps = tf.function(_looped(self._train_step), input_signature=[x_spec, y_spec])
         self.valid_steps = tf.function(_looped(self._valid_step), input_signature=[x_spec, y_spec])
 
     def _total_loss(self, net, y, p):
@@ -144,8 +142,7 @@ class _Steps:
         loss = self.loss_fn(y, p)
         return loss + tf.add_n(net.losses) if net.losses else loss
 
-    def _train_step(self, x, y, words):
-        self.words.bind(words)
+    def _train_step(self, x, y):
         with tf.GradientTape() as tape:
             p = self.twin(x, training=True)
             loss = self._total_loss(self.twin, y, p)
@@ -163,25 +160,18 @@ class _Steps:
         for metric in metrics[1:]:
             metric.update_state(y, p)
 
-    def train_epoch(
-        self, x, y, order: np.ndarray | None, batch_size: int, masks: np.random.Generator
-    ) -> dict[str, float]:
-        """One pass over ``x`` in ``order`` (None: as stored), the dropout layers' words drawn
-        from ``masks``; the training logs."""
-        draw = functools.partial(self.words.draw, masks)
-        return self._run(self.train_steps, self.train_metrics, x, y, order, batch_size, draw)
+    def train_epoch(self, x, y, order: np.ndarray | None, batch_size: int) -> dict[str, float]:
+        """One pass over ``x`` in ``order`` (None: as stored); the training logs."""
+        return self._run(self.train_steps, self.train_metrics, x, y, order, batch_size)
 
     def evaluate(self, x, y, batch_size: int) -> dict[str, float]:
         """One inference pass over the validation set; its logs (``val_`` keys)."""
         return self._run(self.valid_steps, self.valid_metrics, x, y, None, batch_size)
 
     @staticmethod
-    def _run(steps, metrics, x, y, order, batch_size, draw=None) -> dict[str, float]:
+    def _run(steps, metrics, x, y, order, batch_size) -> dict[str, float]:
         """``steps`` over ``x[order]`` (None: as stored) in groups of up to
-        :data:`STEPS_PER_CALL` full batches, then the short last batch; the metrics.
-        ``draw(steps, batch)``, where given, makes the third argument of every call. (A
-        worker thread that assembled the next group during a call made no difference beyond
-        the noise on 2 cores, whose both threads TensorFlow keeps busy.)"""
+        :data:`STEPS_PER_CALL` full batches, then the short last batch; the metrics."""
         for metric in metrics:
             metric.reset_state()
         n = len(x)
@@ -189,26 +179,23 @@ class _Steps:
         full = n - n % batch_size
         bounds = [(s, min(s + group, full)) for s in range(0, full, group)]
         bounds += [(full, n)] if full < n else []
-
-        def assemble(start: int, stop: int) -> list[tf.Tensor]:
-            rows = slice(start, stop) if order is None else order[start:stop]
-            size = min(batch_size, stop - start)
-            xb = np.asarray(x[rows], np.float32).reshape(-1, size, *np.shape(x)[1:])
-            args = [xb, np.asarray(y[rows], np.float32).reshape(len(xb), size, -1)]
-            args += [draw(len(xb), size)] if draw else []
-            return [tf.convert_to_tensor(a) for a in args]
-
         for start, stop in bounds:
-            steps(*assemble(start, stop))
+            if order is None:
+                xb, yb = x[start:stop], y[start:stop]
+            else:
+                xb, yb = x[order[start:stop]], y[order[start:stop]]
+            size = min(batch_size, stop - start)
+            xb = np.asarray(xb, np.float32).reshape(-1, size, *np.shape(x)[1:])
+            steps(xb, np.asarray(yb, np.float32).reshape(len(xb), size, -1))
         return {metric.name: float(metric.result()) for metric in metrics}
 
 
 def _looped(step):
-    """A function of ``(xs, ys, ...)``, shapes ``(K, B, ...)``, that runs
-    ``step(xs[k], ys[k], ...)`` for k = 0..K-1 (traced as one loop)."""
+    """A function of ``(xs, ys)``, shapes ``(K, B, ...)``, that runs ``step(xs[k], ys[k])``
+    for k = 0..K-1 (traced as one loop)."""
 
-    def steps(*arrays):
-        for k in tf.range(tf.shape(arrays[0])[0]):
-            step(*(a[k] for a in arrays))
+    def steps(xs, ys):
+        for k in tf.range(tf.shape(xs)[0]):
+            step(xs[k], ys[k])
 
     return steps

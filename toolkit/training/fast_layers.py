@@ -12,14 +12,12 @@ update the wrapped layer's variables:
   moving-average update (``moving -= (moving - batch) * (1 - momentum)``), up to float
   rounding. In inference it calls the wrapped layer itself.
 * ``Dropout``. Keras draws one float32 per element (Philox, about 5 ns each on the 2-core
-  development VM, a fifth of a CNN-deep step); TensorFlow's own Philox words still cost about
-  7 ns of CPU each (a tenth of a step). The wrapper instead reads one 32-bit word per *two*
-  elements from :class:`DropoutWords`, which the engine fills from NumPy's SFC64 generator (a
-  third of the CPU time per word) and feeds to every training step, and compares each 16-bit
-  half with ``round(rate * 65536)``: the drop probability is the rate to within 2**-17, and
-  the kept units are scaled by ``1 / (1 - that probability)``, so the expectation is
-  unchanged. The masks are different random numbers from Keras' (so are Keras' own from one
-  traced function to the next): the same distribution, not the same draws.
+  development VM, a fifth of a CNN-deep step); the wrapper draws one 32-bit word per *two*
+  elements from a ``tf.random.Generator`` and compares each 16-bit half with
+  ``round(rate * 65536)``: the drop probability is the rate to within 2**-17, and the kept
+  units are scaled by ``1 / (1 - that probability)``, so the expectation is unchanged.
+  The masks are different random numbers from Keras' (so are Keras' own from one traced
+  function to the next): the same distribution, not the same draws.
 * ``Conv1D`` and every ``Dense`` but the model's last (the head), only with ``bf16=True``:
   inputs and kernel are cast to bfloat16 for the convolution or matrix product (oneDNN
   accumulates in float32), the output back to float32; the variables, batch norm,
@@ -34,17 +32,14 @@ from __future__ import annotations
 
 import functools
 import logging
-import math
 from pathlib import Path
 
-import numpy as np
 import tensorflow as tf
 from tensorflow import keras
 
 __all__ = [
     "Bf16Conv1D",
     "Bf16Dense",
-    "DropoutWords",
     "FusedBatchNorm",
     "PackedDropout",
     "bf16_instructions",
@@ -55,23 +50,19 @@ log = logging.getLogger(__name__)
 
 #: Resolution of the dropout draw: one uint16 per element.
 _LEVELS = 65536
-#: Dropout words per sequence are reserved in multiples of this: 16 words, 64 bytes, Eigen's
-#: alignment, at which TensorFlow slices a tensor's first axis without copying it.
-_ALIGN_WORDS = 16
 #: The smallest epsilon the fused batch-norm kernel accepts.
 _FUSED_MIN_EPSILON = 1.001e-5
 
 
-def training_twin(model, words: DropoutWords, bf16: bool = False):
+def training_twin(model, generator: tf.random.Generator, bf16: bool = False):
     """A model that shares ``model``'s layers and variables, with faster training kernels.
 
     Parameters
     ----------
     model : keras.Model
         A built functional or Sequential model taking ``(N, L, 4)`` inputs.
-    words : DropoutWords
-        Where the dropout wrappers read their random words; each reserves its share when
-        the twin is built.
+    generator : tf.random.Generator
+        Where the dropout wrappers draw their masks (reset it to repeat them).
     bf16 : bool
         Also run the Conv1D layers and the hidden Dense layers in bfloat16 (see the module
         docstring); ignored, with a warning, on a CPU without bf16 instructions
@@ -94,7 +85,7 @@ def training_twin(model, words: DropoutWords, bf16: bool = False):
         if _fusable_batch_norm(layer):
             return FusedBatchNorm(layer)
         if _packable_dropout(layer):
-            return PackedDropout(layer, words)
+            return PackedDropout(layer, generator)
         if bf16 and _bf16_convolution(layer):
             return Bf16Conv1D(layer)
         if bf16 and layer is not head and _bf16_dense(layer):
@@ -141,11 +132,7 @@ def _fusable_batch_norm(layer) -> bool:
 def _packable_dropout(layer) -> bool:
     if type(layer) is not keras.layers.Dropout or layer.noise_shape is not None:
         return False
-    try:  # the words per sequence are reserved once: a fixed shape past the batch axis
-        shape = layer.input.shape[1:]
-    except (AttributeError, ValueError):  # no single inbound node
-        return False
-    return shape.is_fully_defined() and 0 < round(layer.rate * _LEVELS) < _LEVELS
+    return 0 < round(layer.rate * _LEVELS) < _LEVELS
 
 
 def _bf16_dense(layer) -> bool:
@@ -208,46 +195,6 @@ class FusedBatchNorm(keras.layers.Layer):
         return tf.reshape(y, tf.shape(inputs))
 
 
-class DropoutWords:
-    """Random 32-bit words for a training twin's :class:`PackedDropout` layers, one step's at
-    a time.
-
-    Each layer reserves ``ceil(units / 2)`` words per sequence when it is built (``units``:
-    the elements of one sequence's input), in the order the layers are built, rounded up to
-    :data:`_ALIGN_WORDS`. A step's words are one flat ``(batch * words_per_sequence,)`` array
-    in which each layer's words are one contiguous, aligned block of ``batch`` rows, so that
-    the layer's slice of it is a view, not a copy. :meth:`draw` makes the words of a group
-    of steps; the train step :meth:`bind` s its own before it calls the twin.
-    """
-
-    def __init__(self):
-        self.words_per_sequence = 0
-        self._bound: tf.Tensor | None = None
-
-    def reserve(self, units: int) -> tuple[int, int]:
-        """Reserve the words of ``units`` elements per sequence; ``(offset, count)`` in words
-        per sequence."""
-        offset, count = self.words_per_sequence, math.ceil(units / 2)
-        self.words_per_sequence += -(-count // _ALIGN_WORDS) * _ALIGN_WORDS
-        return offset, count
-
-    def draw(self, rng: np.random.Generator, steps: int, batch: int) -> np.ndarray:
-        """``(steps, batch * words_per_sequence)`` uint32 words from ``rng``'s bit generator."""
-        n = steps * batch * self.words_per_sequence
-        raw = rng.bit_generator.random_raw(math.ceil(n / 2))  # uint64: two words each
-        return raw.view(np.uint32)[:n].reshape(steps, batch * self.words_per_sequence)
-
-    def bind(self, words: tf.Tensor) -> None:
-        """Use ``words`` ``(batch * words_per_sequence,)`` uint32 for the next twin call."""
-        self._bound = words
-
-    def take(self, offset: int, count: int, batch: tf.Tensor) -> tf.Tensor:
-        """``(batch, count)`` words: the block reserved at ``offset`` in the bound words."""
-        if self._bound is None:
-            raise RuntimeError("DropoutWords: a training call of the twin before bind()")
-        return tf.reshape(self._bound[batch * offset : batch * (offset + count)], [-1, count])
-
-
 class PackedDropout(keras.layers.Layer):
     """``Dropout`` with two 16-bit draws per 32-bit random word.
 
@@ -255,32 +202,30 @@ class PackedDropout(keras.layers.Layer):
     ----------
     dropout : keras.layers.Dropout
         The layer replaced (its ``rate``).
-    words : DropoutWords
+    generator : tf.random.Generator
         The source of the random words.
     """
 
-    def __init__(self, dropout, words: DropoutWords, **kwargs):
+    def __init__(self, dropout, generator: tf.random.Generator, **kwargs):
         super().__init__(name=dropout.name, **kwargs)
         self.threshold = round(dropout.rate * _LEVELS)
         self.scale = _LEVELS / (_LEVELS - self.threshold)
-        self._words = [words]  # in a list: not tracked as a layer attribute
-        self._slice: tuple[int, int] | None = None
-
-    def build(self, input_shape):
-        units = math.prod(tf.TensorShape(input_shape)[1:])
-        self._slice = self._words[0].reserve(units)
-        super().build(input_shape)
+        self._generator = [generator]  # in a list: the twin must not own the generator
 
     def call(self, inputs, training=None):
-        """Zero each unit of ``inputs`` ``(N, ...)`` with probability ``threshold / 65536``."""
+        """Zero each unit of ``inputs`` (any shape) with probability ``threshold / 65536``."""
         if not training:
             return inputs
-        offset, count = self._slice
-        words = self._words[0].take(offset, count, tf.shape(inputs)[0])  # (N, count)
-        halves = tf.reshape(tf.bitcast(words, tf.uint16), [-1, 2 * count])
-        units = math.prod(inputs.shape[1:])
-        if units != 2 * count:
-            halves = halves[:, :units]
+        channels = inputs.shape[-1]
+        if channels is not None and channels % 2 == 0:  # (..., C/2) words are (..., C) halves
+            shape = tf.concat([tf.shape(inputs)[:-1], [channels // 2]], 0)
+            halves = tf.bitcast(
+                self._generator[0].uniform_full_int(shape, dtype=tf.uint32), tf.uint16
+            )
+        else:
+            n = tf.size(inputs)
+            words = self._generator[0].uniform_full_int([(n + 1) // 2], dtype=tf.uint32)
+            halves = tf.reshape(tf.bitcast(words, tf.uint16), [-1])[:n]
         keep = tf.reshape(halves, tf.shape(inputs)) >= tf.constant(self.threshold, tf.uint16)
         return inputs * tf.where(keep, tf.constant(self.scale, inputs.dtype), 0)
 
