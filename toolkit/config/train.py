@@ -41,8 +41,9 @@ class TrainConfig:
     adds the training-batch ``accuracy``, ``auroc`` and ``aupr`` to the fast engine's history
     (off: Keras' streaming AUC over every training batch cost up to 40 % of an epoch on a
     2-core Xeon, and only ``loss`` and the ``val_`` keys are read downstream). ``bf16`` runs the fast
-    engine's convolutions in bfloat16 (needs a CPU with bf16 instructions, e.g.
-    avx512_bf16 or AMX; off: not shown to keep the paper's numbers).
+    engine's convolutions and hidden dense layers in bfloat16 (needs a CPU with bf16
+    instructions, e.g. avx512_bf16 or AMX; off: not shown at paper scale to keep the paper's
+    numbers).
     """
 
     epochs: int = _key(100, Integer(1))
@@ -74,7 +75,11 @@ class TrainConfig:
     train_metrics: bool = _key(
         False, Boolean(), "fast engine: also log accuracy/auroc/aupr over the training batches"
     )
-    bf16: bool = _key(False, Boolean(), "fast engine: bfloat16 convolutions (bf16 CPUs only)")
+    bf16: bool = _key(
+        False,
+        Boolean(),
+        "fast engine: bfloat16 convolutions and hidden dense layers (bf16 CPUs only)",
+    )
 
     @classmethod
     def from_dict(cls, values: dict | None, source: str = "config") -> TrainConfig:
