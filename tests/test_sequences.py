@@ -373,8 +373,11 @@ def test_check_states_the_match_rule_and_refuses_a_filter_that_keeps_no_motif(tm
     config = _config(tmp_path, generate, tomtom={"target": str(target)})
     assert main(["run", str(config), "--check", "--results", str(tmp_path / "r")]) == 0
     out = capsys.readouterr().out
-    assert "match rule: Tomtom (lite) -dist ed, E-value <= 0.1, min overlap 1" in out
-    assert "below 1 bits per column left out: 3 of 5 motifs kept" in out
+    assert "Match rule: Tomtom (lite), distance ed, E-value <= 0.1, min overlap 1" in out
+    assert (
+        "5 motifs, 3 of them compared after leaving out the 2 with a mean information below 1"
+        in out
+    )
     config = _config(
         tmp_path, generate, tomtom={"target": str(target)}, motifs={"min_mean_ic": 1.9}
     )

@@ -91,7 +91,9 @@ def check_inputs(
         else:
             checked.append(_check_motif_set(config, target))
         if "motifs" in config.extra:  # users' own data: the target filter and the match rule
-            checked.append(_match_rule(config, resolved["tomtom"], target_ids is not None))
+            exists = target_ids is not None
+            rule = _match_rule(config, resolved["tomtom"], exists, uses_ground_truth)
+            checked.append(rule)
         if ground_truth is not None or uses_ground_truth:
             checked.append(_check_ground_truth(ground_truth, target_ids, target))
 
@@ -132,32 +134,27 @@ def _check_motif_set(config: SweepConfig, target: Path) -> str:
     return f"Tomtom target: {name} from pyjaspar, written to {target} before the first run"
 
 
-def _match_rule(config: SweepConfig, tomtom: dict, exists: bool) -> str:
-    """The match rule of users' own data, with what ``motifs.min_mean_ic`` leaves of the
-    target when the file exists (none left: an error naming the field)."""
-    from toolkit.tomtom.targets import target_set
+def _match_rule(config: SweepConfig, tomtom: dict, exists: bool, ground_truth: bool) -> str:
+    """The motif database and match rule of users' own data, in the report's words
+    (:func:`toolkit.tomtom.rule.describe_match_rule`), with what ``motifs.min_mean_ic`` leaves
+    of the target when the file exists (none left: an error naming the field)."""
+    from toolkit.tomtom.rule import describe_match_rule, match_rule, motif_db
+    from toolkit.tomtom.targets import TargetSet, target_set
 
-    minimum = float(config.extra["motifs"].get("min_mean_ic", 0.0))
-    kept = ""
-    if exists and minimum > 0:
-        chosen = target_set(tomtom["target"], minimum)
-        if chosen.n_kept == 0:
+    motifs = config.extra["motifs"]
+    minimum = float(motifs.get("min_mean_ic", 0.0))
+    # a pyjaspar set not written yet has no motifs to count: the rule is stated without them
+    targets: TargetSet | str = str(tomtom["target"])
+    if exists:
+        targets = target_set(tomtom["target"], minimum)
+        if targets.n_kept == 0:
             raise InputError(
                 config.source,
                 "motifs.min_mean_ic",
                 f"no motif of {tomtom['target']} has a mean information of {minimum} bits per "
                 "column or more; lower it (0 keeps every motif)",
             )
-        kept = f": {chosen.n_kept} of {chosen.n_motifs} motifs kept"
-    left_out = (
-        f"target motifs with a mean information below {minimum:g} bits per column left out{kept}"
-        if minimum > 0
-        else "every target motif kept (motifs.min_mean_ic 0)"
-    )
-    return (
-        f"match rule: Tomtom ({tomtom['backend']}) -dist {tomtom['dist']}, E-value <= "
-        f"{tomtom['thresh']:g}, min overlap {tomtom['min_overlap']}; {left_out}"
-    )
+    return describe_match_rule(match_rule(tomtom, ground_truth), motif_db(motifs, targets))
 
 
 def _check_sequence_import(generate: dict) -> list[str]:

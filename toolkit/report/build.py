@@ -589,53 +589,69 @@ def _sweep_provenance(sweep) -> list[dict]:
     return blocks
 
 
-def _motif_db(sweep) -> list[dict]:
-    """Which motif database the filters were compared with and when a filter "matches": the
-    JASPAR set (release, collection, tax group) or the user's file, its motifs before and
-    after the ``motifs.min_mean_ic`` filter, and the Tomtom rule (distance, threshold)."""
+def _motif_db(sweep: Sweep) -> list[dict]:
+    """Which motif database the filters were compared with and when a filter "matches"
+    (:func:`toolkit.tomtom.rule.describe_match_rule`): the JASPAR set (release, collection,
+    tax group) or the user's file, its motifs before and after the ``motifs.min_mean_ic``
+    filter, and the Tomtom rule (distance, threshold, min overlap); as the runs recorded it."""
     from toolkit.tasks import TASKS
+    from toolkit.tomtom.rule import describe_match_rule
 
     task = TASKS.get(str(sweep.meta.get("task")))
-    tomtom = sweep.params.get("tomtom") or {}
-    if task is None or "filter_results" not in task.report_tables or not tomtom.get("target"):
+    if task is None or "filter_results" not in task.report_tables:
         return []
-    from toolkit.tomtom.targets import target_set
+    sections = _recorded_rule(sweep) or _rule_from_params(sweep, task.ground_truth)
+    if sections is None:
+        return []
+    rule, db = sections
+    return [{"kind": "text", "text": describe_match_rule(rule, db)}]
 
+
+def _recorded_rule(sweep: Sweep) -> tuple[dict, dict] | None:
+    """The ``match_rule`` and ``motif_db`` sections of the sweep's first readable record
+    (the first spec's run first, as :attr:`Sweep.params` is the first spec's); None when
+    that record has no such sections.
+
+    The record says what the run compared with when it ran (the target's motifs then, the
+    filter's counts), which a report made later from the config could no longer know.
+    """
+    names = [r for r in sweep.expected if r in sweep.records]
+    names += sorted(r for r in sweep.records if r not in sweep.expected)
+    for name in names:
+        try:
+            with open(sweep.records[name][0], "rb") as handle:
+                record = json.loads(handle.read())
+        except (OSError, ValueError):  # a corrupt record: listed under problems, skipped here
+            continue
+        if not isinstance(record, dict):
+            continue
+        rule, db = record.get("match_rule"), record.get("motif_db")
+        return (rule, db) if isinstance(rule, dict) and isinstance(db, dict) else None
+    return None
+
+
+def _rule_from_params(sweep: Sweep, ground_truth: bool) -> tuple[dict, dict] | None:
+    """The sections rebuilt from the sweep's parameters, the target file re-read now.
+
+    Only for records without them: runs recorded before the sections existed, and the steps
+    that do not write them (Tasks 1 and 2, their re-analyses, Task 4). None without a target.
+    """
+    from toolkit.tomtom.rule import match_rule, motif_db
+    from toolkit.tomtom.targets import TargetSet, target_set
+
+    tomtom = sweep.params.get("tomtom") or {}
+    if not tomtom.get("target"):
+        return None
     motifs = (sweep.params.get("extra") or {}).get("motifs") or {}
-    target = Path(str(tomtom["target"]))
-    jaspar = [motifs.get(k, d) for k, d in zip(_JASPAR_KEYS, _PAPER_JASPAR, strict=True)]
-    if target.name == "_".join(jaspar) + ".meme":
-        name = f"{' '.join(jaspar)} (written from pyjaspar to {target.name})"
-    else:
-        name = f"the file {target}"
-    minimum = float(motifs.get("min_mean_ic", 0.0))
+    targets: TargetSet | str = str(tomtom["target"])
     try:
-        chosen = target_set(target, minimum)
+        targets = target_set(targets, float(motifs.get("min_mean_ic", 0.0)))
     except (InputError, OSError):
-        size = "its motifs could not be read now"
-    else:
-        size = f"{chosen.n_motifs} motifs"
-        if minimum > 0:
-            size += (
-                f", {chosen.n_kept} compared after leaving out the {len(chosen.dropped)} "
-                f"with a mean information below {minimum:g} bits per column (motifs.min_mean_ic)"
-            )
-    text = (
-        f"Motif database: {name}, {size}. Match rule: Tomtom ({tomtom.get('backend')}), "
-        f"distance {tomtom.get('dist')}, E-value <= {tomtom.get('thresh')}, min overlap "
-        f"{tomtom.get('min_overlap')}; a filter matches JASPAR when it has any hit (one whose "
-        "only hit is MA0615.1 Gmeb1 does not count)"
-        + (
-            "; it matches the ground truth when a hit is a JASPAR ID of a planted TF."
-            if task.ground_truth
-            else "."
-        )
-    )
-    return [{"kind": "text", "text": text}]
-
-
-_JASPAR_KEYS = ("release", "collection", "tax_group")
-_PAPER_JASPAR = ("JASPAR2016", "CORE", "vertebrates")
+        pass  # stated as not read: the report does not fail on a moved or broken target
+    try:
+        return match_rule(tomtom, ground_truth), motif_db(motifs, targets)
+    except KeyError:  # a sweep.json from before a key of the tomtom section existed
+        return None
 
 
 def _data_set(data: dict) -> list[dict]:

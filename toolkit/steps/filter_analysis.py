@@ -56,8 +56,8 @@ def filter_analysis(
     dict
         ``match`` (the record's section: ``match_fraction``, ``match_any``, ``coverage``,
         best hits per filter), ``n_windows`` (list), ``files`` (names in the run folder),
-        ``motif_db`` and ``match_rule`` (the record's sections: :func:`motif_db`,
-        :func:`match_rule`).
+        ``motif_db`` and ``match_rule`` (the record's sections:
+        :func:`toolkit.tomtom.rule.motif_db`, :func:`toolkit.tomtom.rule.match_rule`).
     """
     from toolkit.files import write_npz
     from toolkit.filters import clip
@@ -65,6 +65,7 @@ def filter_analysis(
     from toolkit.match import load_ground_truth, match, match_any
     from toolkit.meme_io import read_meme_file, write_meme
     from toolkit.tomtom import tomtom
+    from toolkit.tomtom.rule import match_rule, motif_db
 
     f, t = spec.filters, spec.tomtom
     clipped = clip(
@@ -129,8 +130,8 @@ def filter_analysis(
         "match": result,
         "n_windows": np.asarray(n_windows).tolist(),
         "files": files,
-        "motif_db": motif_db(spec, targets),
-        "match_rule": match_rule(spec, ground_truth),
+        "motif_db": motif_db(spec.extra.get("motifs"), targets),
+        "match_rule": match_rule(spec.tomtom, ground_truth),
     }
 
 
@@ -154,44 +155,6 @@ def motif_targets(spec: RunSpec, run: RunFolder | None = None) -> TargetSet:
         return target_set(target, minimum)
     run.tomtom_dir.mkdir(parents=True, exist_ok=True)
     return filter_targets(target, run.tomtom_dir / TARGETS_MEME, minimum)
-
-
-def motif_db(spec: RunSpec, targets: TargetSet) -> dict:
-    """The record's ``motif_db`` section: which motifs the filters were compared with.
-
-    ``release``, ``collection`` and ``tax_group`` are the JASPAR set written from pyjaspar
-    when ``tomtom.target`` was not given (None for a user's own file; the paper's tasks:
-    JASPAR 2016 CORE vertebrates unless ``tomtom.target`` names a file).
-    """
-    from pathlib import Path
-
-    motifs = spec.extra.get("motifs") or {}
-    jaspar = {
-        "release": motifs.get("release", "JASPAR2016"),
-        "collection": motifs.get("collection", "CORE"),
-        "tax_group": motifs.get("tax_group", "vertebrates"),
-    }
-    written = "{release}_{collection}_{tax_group}.meme".format(**jaspar)
-    if Path(targets.source).name != written:
-        jaspar = dict.fromkeys(jaspar)
-    return jaspar | targets.to_dict()
-
-
-def match_rule(spec: RunSpec, ground_truth: bool = False) -> dict:
-    """The record's ``match_rule`` section: how a filter is said to match a motif."""
-    t = spec.tomtom
-    rule = {
-        "tool": f"Tomtom ({t['backend']})",
-        "distance": t["dist"],
-        "threshold_type": "E-value",
-        "threshold": t["thresh"],
-        "min_overlap": t["min_overlap"],
-        "match": "any hit at or below the threshold (a filter whose only hit is MA0615.1 "
-        "Gmeb1 does not count)",
-    }
-    if ground_truth:
-        rule["match_ground_truth"] = "a hit is one of the JASPAR IDs of a planted TF"
-    return rule
 
 
 def model_ppms(model, x: np.ndarray, spec: RunSpec) -> tuple[np.ndarray, np.ndarray]:
