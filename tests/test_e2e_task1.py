@@ -56,6 +56,12 @@ def test_sweep_writes_records_tables_meme_tomtom_and_logos(tiny_sweep):
         assert record["versions"]["tensorflow-cpu"].startswith("2.15")
         assert 0.0 <= record["match"]["match_fraction"] <= 1.0
         assert len(record["match"]["best_qvalue"]) == 32
+        # how the match was made travels with it (the report states it from here)
+        assert record["match_rule"]["threshold"] == record["spec"]["tomtom"]["thresh"]
+        assert "match_ground_truth" in record["match_rule"]
+        assert (
+            record["motif_db"]["n_kept"] == record["motif_db"]["n_motifs"] > 0
+        )  # JASPAR 2016, whole
         assert record["epochs_run"] == 2
         assert (run / "filters.meme").read_text().startswith("MEME version 4")
         tomtom = pd.read_csv(run / "tomtom" / "tomtom.tsv", sep="\t", comment="#")

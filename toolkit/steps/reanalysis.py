@@ -52,7 +52,7 @@ def filter_threshold(spec: RunSpec, run_dir: str | Path, progress: bool = True) 
     with clock.lap("filters_tomtom"):
         ppms, n_windows = model_ppms(model, data.x_test, spec)
         filters = filter_analysis(ppms, n_windows, spec, run, ground_truth=True)
-    sections = {"match": filters["match"], "n_windows": filters["n_windows"]}
+    sections = {key: filters[key] for key in ("match", "motif_db", "match_rule", "n_windows")}
     return source.record(record, run, clock, filters["files"], spec.tomtom["backend"], sections)
 
 

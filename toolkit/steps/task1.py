@@ -38,5 +38,7 @@ def task1(spec: RunSpec, run_dir: str | Path, progress: bool = True) -> dict:
         files=filters["files"],
         tomtom_backend=spec.tomtom["backend"],
         match=filters["match"],
+        motif_db=filters["motif_db"],
+        match_rule=filters["match_rule"],
         n_windows=filters["n_windows"],
     )

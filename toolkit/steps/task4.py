@@ -54,6 +54,7 @@ def task4(spec: RunSpec, run_dir: str | Path, progress: bool = True) -> dict:
                 fitted.model, path, fitted.eval_rc, spec, run.path, analysis["filter_sequences"]
             )
         match, sections["n_windows"], files = found["match"], found["n_windows"], found["files"]
+        sections |= {"motif_db": found["motif_db"], "match_rule": found["match_rule"]}
     with clock.lap("saliency"):
         sections["saliency"] = basset_saliency(fitted.model, path, analysis, run.path)
     files["saliency"] = sections["saliency"]["files"]
