@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from toolkit.filters.information import information
+
 
 def clip(
     ppms: np.ndarray | list[np.ndarray],
@@ -13,7 +15,7 @@ def clip(
 ) -> list[np.ndarray]:
     """Keep the span of positions with more than ``threshold`` bits, plus ``pad`` on each side.
 
-    Information per position is ``2 + sum_a p log2(p + 1e-7)``. A PPM with no informative
+    Information per position is :func:`toolkit.filters.information.information`. A PPM with no informative
     position is returned whole. The original tested ``index.any()``, which is False when the
     only informative position is 0, so such a PPM was returned unclipped;
     ``reproduce_index0_bug=True`` restores that behaviour.
@@ -33,8 +35,7 @@ def clip(
     clipped = []
     for w in ppms:
         w = np.asarray(w, dtype=np.float64)
-        info = np.log2(4) + np.sum(w * np.log2(w + 1e-7), axis=1)
-        index = np.where(info > threshold)[0]
+        index = np.where(information(w) > threshold)[0]
         found = index.any() if reproduce_index0_bug else index.size > 0
         if found:
             start = max(int(index.min()) - pad, 0)

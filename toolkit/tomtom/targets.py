@@ -38,8 +38,8 @@ _MOTIF_LINE = re.compile(r"(?m)^(?=MOTIF[ \t])")
 def mean_information(ppm: np.ndarray) -> float:
     """Mean information content per column of a PPM, in bits (uniform background).
 
-    Column information is ``2 + sum_a p log2(p + 1e-7)``, the formula of the filter clipping
-    (:func:`toolkit.filters.clip`).
+    Column information is :func:`toolkit.filters.information.information`, the formula of
+    the filter clipping (:func:`toolkit.filters.clip`).
 
     Parameters
     ----------
@@ -50,8 +50,9 @@ def mean_information(ppm: np.ndarray) -> float:
     float
         Between 0 (uniform columns) and 2 (one letter per column).
     """
-    p = np.asarray(ppm, dtype=np.float64)
-    return float(np.mean(2.0 + np.sum(p * np.log2(p + 1e-7), axis=1)))
+    from toolkit.filters.information import information
+
+    return float(np.mean(information(ppm)))
 
 
 @dataclass(frozen=True)
