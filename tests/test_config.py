@@ -30,7 +30,7 @@ def test_shipped_configs_are_valid():
     )
     spec = quick.run_specs(REPO / "results" / "task1_quick")[0]
     assert spec.data["generate"]["n_seq"] == 30000
-    assert (spec.train["epochs"], spec.train["engine"]) == (20, "fast")
+    assert (spec.train["epochs"], spec.train["engine"]) == (30, "fast")
     full = load_config(REPO / "configs" / "task1.yaml")
     assert len(full.models) * len(full.activations) * full.trials == 510
 
