@@ -230,48 +230,48 @@ class PackedDropout(keras.layers.Layer):
         return inputs * tf.where(keep, tf.constant(self.scale, inputs.dtype), 0)
 
 
-class Bf16Conv1D(keras.layers.Layer):
-    """A ``Conv1D`` computed in bfloat16 (float32 in, variables and output).
+class _Bf16Kernel(keras.layers.Layer):
+    """A layer with a ``kernel`` (and optional ``bias`` and ``activation``) whose product
+    with the input is computed in bfloat16: float32 in, variables and output."""
+
+    def __init__(self, layer, **kwargs):
+        super().__init__(name=layer.name, **kwargs)
+        self.layer = layer
+
+    def _product(self, inputs: tf.Tensor, kernel: tf.Tensor) -> tf.Tensor:
+        raise NotImplementedError
+
+    def call(self, inputs, training=None):
+        layer = self.layer
+        y = self._product(tf.cast(inputs, tf.bfloat16), tf.cast(layer.kernel, tf.bfloat16))
+        y = tf.cast(y, inputs.dtype)
+        if layer.use_bias:
+            y = tf.nn.bias_add(y, layer.bias)
+        return layer.activation(y) if layer.activation is not None else y
+
+
+class Bf16Conv1D(_Bf16Kernel):
+    """A ``Conv1D`` computed in bfloat16: ``(N, L, C_in)`` float32 to ``(N, L', filters)``.
 
     Parameters
     ----------
-    conv : keras.layers.Conv1D
+    layer : keras.layers.Conv1D
         The built layer whose kernel (and bias) are used.
     """
 
-    def __init__(self, conv, **kwargs):
-        super().__init__(name=conv.name, **kwargs)
-        self.conv = conv
-
-    def call(self, inputs, training=None):
-        """``(N, L, C_in)`` float32 to ``(N, L', filters)`` float32."""
-        conv = self.conv
-        y = conv.convolution_op(tf.cast(inputs, tf.bfloat16), tf.cast(conv.kernel, tf.bfloat16))
-        y = tf.cast(y, inputs.dtype)
-        if conv.use_bias:
-            y = tf.nn.bias_add(y, conv.bias)
-        return conv.activation(y) if conv.activation is not None else y
+    def _product(self, inputs, kernel):
+        return self.layer.convolution_op(inputs, kernel)
 
 
-class Bf16Dense(keras.layers.Layer):
-    """A ``Dense`` on ``(N, units_in)`` inputs computed in bfloat16 (float32 in, variables
-    and output).
+class Bf16Dense(_Bf16Kernel):
+    """A ``Dense`` on rank-2 inputs computed in bfloat16: ``(N, units_in)`` float32 to
+    ``(N, units)``.
 
     Parameters
     ----------
-    dense : keras.layers.Dense
+    layer : keras.layers.Dense
         The built layer whose kernel (and bias) are used.
     """
 
-    def __init__(self, dense, **kwargs):
-        super().__init__(name=dense.name, **kwargs)
-        self.dense = dense
-
-    def call(self, inputs, training=None):
-        """``(N, units_in)`` float32 to ``(N, units)`` float32."""
-        dense = self.dense
-        y = tf.matmul(tf.cast(inputs, tf.bfloat16), tf.cast(dense.kernel, tf.bfloat16))
-        y = tf.cast(y, inputs.dtype)
-        if dense.use_bias:
-            y = tf.nn.bias_add(y, dense.bias)
-        return dense.activation(y) if dense.activation is not None else y
+    def _product(self, inputs, kernel):
+        return tf.matmul(inputs, kernel)
