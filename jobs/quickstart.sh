@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set everything up (jobs/setup.sh) and run the main job: a small Task 1 sweep end to end
-# (CNN-2 x {relu, exponential} x 2 trials, 20 epochs, the paper's 30,000 sequences) on embedded defaults:
+# (CNN-2 x {relu, exponential} x 2 trials, 30 epochs, the paper's 30,000 sequences) on embedded defaults:
 # local executor, no container, built-in Tomtom. Results go to results/task1_quick/,
 # then the report of them to results/task1_quick/report/ (it prints where index.html is).
 set -euo pipefail
