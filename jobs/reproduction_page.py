@@ -279,8 +279,8 @@ def keep(folder: Path, docs: Path = REPO / "docs" / "reproduction") -> Path:
     import shutil
 
     manifest = SweepManifest(folder)
-    name = (manifest.read() or {}).get("name", folder.name)
-    config = (manifest.read() or {}).get("config")
+    sweep = manifest.read() or {}
+    name, config = sweep.get("name", folder.name), sweep.get("config")
     out = docs / name
     if out.exists():
         shutil.rmtree(out)

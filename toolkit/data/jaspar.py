@@ -174,6 +174,30 @@ def _id_key(matrix_id: str) -> tuple[str, int, int]:
     return (re.sub(r"\d", "", base), int(digits or 0), int(version or 0))
 
 
+def pyjaspar_db(release: str):
+    """pyjaspar's offline database of ``release`` (a ``pyjaspar.jaspardb``).
+
+    Raises
+    ------
+    InputError
+        If pyjaspar is not installed or does not ship ``release`` (the error names
+        ``pyjaspar:<release>`` and the field ``release``).
+    """
+    source = f"pyjaspar:{release}"
+    try:
+        import pyjaspar
+    except ImportError:
+        raise InputError(
+            source, "release", "pyjaspar is not installed (pip install 'expact[jaspar]')"
+        ) from None
+    releases = getattr(pyjaspar, "jaspar_releases", {})
+    if release not in releases:
+        raise InputError(
+            source, "release", f"unknown JASPAR release; pyjaspar ships {sorted(releases)}"
+        )
+    return pyjaspar.jaspardb(release=release)
+
+
 def jaspar_from_pyjaspar(
     release: str = "JASPAR2016",
     collection: str = "CORE",
@@ -206,19 +230,7 @@ def jaspar_from_pyjaspar(
         If pyjaspar is not installed, the release is unknown, or it returns no motifs.
     """
     source = f"pyjaspar:{release}"
-    try:
-        import pyjaspar
-    except ImportError:
-        raise InputError(
-            source, "release", "pyjaspar is not installed (pip install 'expact[jaspar]')"
-        ) from None
-    releases = getattr(pyjaspar, "jaspar_releases", {})
-    if release not in releases:
-        raise InputError(
-            source, "release", f"unknown JASPAR release; pyjaspar ships {sorted(releases)}"
-        )
-    db = pyjaspar.jaspardb(release=release)
-    fetched = db.fetch_motifs(collection=collection, tax_group=[tax_group])
+    fetched = pyjaspar_db(release).fetch_motifs(collection=collection, tax_group=[tax_group])
     motifs = []
     for m in fetched:
         counts = np.asarray([m.counts[b] for b in _ROW_LETTERS], dtype=np.float64)

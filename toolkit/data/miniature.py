@@ -37,6 +37,7 @@ import numpy as np
 
 from toolkit.errors import InputError
 from toolkit.files import atomic_write_bytes, atomic_write_text
+from toolkit.filters.information import information
 
 GENERATOR_VERSION = "expact.data.miniature/1"
 
@@ -165,17 +166,9 @@ def _matrices(motifs: dict[str, str], release: str) -> tuple[dict[str, np.ndarra
     matrix's name in JASPAR (what Tomtom's best hits are reported as, e.g. ``Nrf1``)."""
     import warnings
 
-    try:
-        import pyjaspar
-    except ImportError:
-        raise InputError(
-            f"pyjaspar:{release}", "release", "pyjaspar is not installed (pip install pyjaspar)"
-        ) from None
-    if release not in getattr(pyjaspar, "jaspar_releases", {}):
-        raise InputError(
-            f"pyjaspar:{release}", "release", f"pyjaspar ships {sorted(pyjaspar.jaspar_releases)}"
-        )
-    db = pyjaspar.jaspardb(release=release)
+    from toolkit.data.jaspar import pyjaspar_db
+
+    db = pyjaspar_db(release)
     matrices, names = {}, {}
     for tf, matrix_id in motifs.items():
         with warnings.catch_warnings():  # a missing ID: Biopython warns, and None comes back
@@ -292,14 +285,12 @@ def _write_record(path, seed, release, motifs, names, pwms, peaks, sites) -> Pat
     """``planted.json``: what was planted where, per TF."""
     per_tf = {}
     for tf, matrix_id in motifs.items():
-        p = np.clip(pwms[tf], 1e-9, 1)
-        info = 2 + (p * np.log2(p)).sum(axis=1)  # (w,) bits per column
         with_sites = {s[6] for s in sites if s[4] == tf}
         per_tf[tf] = {
             "jaspar_id": matrix_id,
             "jaspar_name": names[tf],
-            "width": len(p),
-            "mean_information_bits": round(float(info.mean()), 3),
+            "width": len(pwms[tf]),
+            "mean_information_bits": round(float(information(pwms[tf]).mean()), 3),
             "peaks": len(peaks[tf]),
             "peaks_with_sites": len(with_sites),
             "sites": sum(1 for s in sites if s[4] == tf),

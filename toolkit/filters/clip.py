@@ -15,9 +15,10 @@ def clip(
 ) -> list[np.ndarray]:
     """Keep the span of positions with more than ``threshold`` bits, plus ``pad`` on each side.
 
-    Information per position is :func:`toolkit.filters.information.information`. A PPM with no informative
-    position is returned whole. The original tested ``index.any()``, which is False when the
-    only informative position is 0, so such a PPM was returned unclipped;
+    Information per position is :func:`toolkit.filters.information.information`. A PPM
+    with no informative position is returned whole. The original tested ``index.any()``,
+    which is False when the only informative position is 0, so such a PPM was returned
+    unclipped;
     ``reproduce_index0_bug=True`` restores that behaviour.
 
     Parameters

@@ -633,8 +633,9 @@ def _recorded_rule(sweep: Sweep) -> tuple[dict, dict] | None:
 def _rule_from_params(sweep: Sweep, ground_truth: bool) -> tuple[dict, dict] | None:
     """The sections rebuilt from the sweep's parameters, the target file re-read now.
 
-    Only for records without them: runs recorded before the sections existed, and the steps
-    that do not write them (Tasks 1 and 2, their re-analyses, Task 4). None without a target.
+    Only for records without them: runs recorded before every step wrote the sections
+    (``task: sequences`` and ``chip`` from 2026-12-07, the others from its fourth session).
+    None without a target.
     """
     from toolkit.tomtom.rule import match_rule, motif_db
     from toolkit.tomtom.targets import TargetSet, target_set

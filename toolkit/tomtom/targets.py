@@ -28,6 +28,7 @@ import numpy as np
 
 from toolkit.errors import InputError
 from toolkit.files import atomic_write_text
+from toolkit.filters.information import information
 from toolkit.meme_io import MemeFile, read_meme_file
 
 __all__ = ["TargetSet", "filter_targets", "mean_information", "target_set"]
@@ -50,8 +51,6 @@ def mean_information(ppm: np.ndarray) -> float:
     float
         Between 0 (uniform columns) and 2 (one letter per column).
     """
-    from toolkit.filters.information import information
-
     return float(np.mean(information(ppm)))
 
 

@@ -3,10 +3,10 @@
 Per epoch it runs one compiled train step per batch (:data:`STEPS_PER_CALL` batches per call)
 on the model's *training twin*
 (:func:`toolkit.training.fast_layers.training_twin`: the same layers and variables, fused
-batch norm, cheaper dropout masks, optionally bfloat16 convolutions and hidden dense layers), then one pass over the
-validation set, then the Keras callbacks (early stopping, the learning-rate schedule, the
-epoch checkpoint, the gradient record, the progress bar...) with the epoch's logs, as
-``model.fit`` would. What it computes is what ``model.fit`` computes:
+batch norm, cheaper dropout masks, optionally bfloat16 convolutions and hidden dense
+layers), then one pass over the validation set, then the Keras callbacks (early stopping,
+the learning-rate schedule, the epoch checkpoint, the gradient record, the progress bar...)
+with the epoch's logs, as ``model.fit`` would. What it computes is what ``model.fit`` computes:
 
 * ``loss``: the mean over the epoch's batches, weighted by batch size, of the batch's binary
   cross-entropy plus the regularisation losses (Keras' ``loss`` metric);

@@ -75,7 +75,7 @@ def training_twin(model, generator: tf.random.Generator, bf16: bool = False):
     """
 
     if bf16 and not bf16_instructions():
-        log.warning("train.bf16: this CPU has no bf16 instructions; convolutions stay float32")
+        log.warning("train.bf16: this CPU has no bf16 instructions; everything stays float32")
         bf16 = False
 
     dense = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
