@@ -30,12 +30,18 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# the compiled kernels (toolkit.training.custom_ops) are built into this session's folder,
+# not the user's cache; subprocesses and Slurm elements inherit it
+OPS_DIR = None if os.environ.get("EXPACT_OPS_DIR") else tempfile.mkdtemp(prefix="expact-ops-")
+if OPS_DIR:
+    os.environ["EXPACT_OPS_DIR"] = OPS_DIR
 
 # submitit configures logging with logging.config.dictConfig on its first import, which closes
 # every existing handler; absl's handler (created when TensorFlow is first imported, inside
@@ -226,7 +232,7 @@ def start_image_build() -> None:
 
 
 def pytest_sessionfinish(session, exitstatus):
-    """Stop a build no test waited for, and remove the image (about 0.5 GB)."""
+    """Stop a build no test waited for, and remove the image (about 0.5 GB) and the kernels."""
     import shutil
 
     process = IMAGE_BUILD.get("process")
@@ -235,6 +241,8 @@ def pytest_sessionfinish(session, exitstatus):
         process.wait(timeout=60)
     if IMAGE_BUILD.get("folder"):
         shutil.rmtree(IMAGE_BUILD["folder"], ignore_errors=True)
+    if OPS_DIR:
+        shutil.rmtree(OPS_DIR, ignore_errors=True)
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -165,6 +165,39 @@ def test_training_twin_shares_the_model(name):
     np.testing.assert_array_equal(fp32_twin(x, training=False).numpy(), model_out)
 
 
+@pytest.mark.parametrize("bf16", [False, True], ids=["fp32", "bf16"])
+def test_the_fused_dropout_twin(bf16):
+    """Every dropout runs the compiled kernel; the ReLU before it is folded in (its
+    ``Activation`` passes through), the first layer's exponential is not; with bf16 the
+    dropouts that feed bfloat16 convolutions or dense layers (through pooling and flatten,
+    which then keep the dtype) write bfloat16, the one before the float32 head does not."""
+    from toolkit.models import build_model
+    from toolkit.training.fast_layers import FusedDropout, bf16_instructions, training_twin
+
+    tf.keras.utils.set_random_seed(0)
+    model = build_model("cnn-deep", activation="exponential")
+    twin = training_twin(model, tf.random.Generator.from_seed(0), bf16=bf16, fused_dropout=True)
+    dropouts = {layer.name: layer for layer in twin.layers if type(layer) is FusedDropout}
+    assert sorted(dropouts) == [
+        f"{name}_dropout" for name in ("conv1", "conv2", "conv3", "conv4", "dense1")
+    ]
+    assert [d.activation for d in dropouts.values()] == ["linear"] + ["relu"] * 4
+    assert type(twin.get_layer("conv1_activation")) is tf.keras.layers.Activation
+    assert type(twin.get_layer("conv2_activation")).__name__ == "_PassThrough"
+    low = bf16 and bf16_instructions()
+    expected = [tf.bfloat16 if low else tf.float32] * 4 + [tf.float32]
+    assert [d.dtype_out for d in dropouts.values()] == expected
+    assert type(twin.get_layer("pool1")).__name__ == ("_KeepDtype" if low else "MaxPooling1D")
+    x = np.eye(4, dtype=np.float32)[np.random.default_rng(0).integers(0, 4, (6, 200))]
+    np.testing.assert_allclose(
+        twin(x, training=False).numpy(), model(x, training=False).numpy(), atol=0.05 if low else 0
+    )
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_mean(twin(x, training=True))
+    gradients = tape.gradient(loss, model.trainable_variables)
+    assert all(g is not None and np.isfinite(g.numpy()).all() for g in gradients)
+
+
 # --- the engine against the seed's loop ----------------------------------------------------
 
 
@@ -201,8 +234,10 @@ def test_without_randomness_the_engine_follows_the_seed_loop(data):
         assert got[key] == pytest.approx(expected[key], rel=0.02), key
 
 
-@pytest.mark.parametrize("bf16", [False, True], ids=["fp32", "bf16"])
-def test_the_engine_follows_the_seed_loop_within_trial_spread(data, bf16):
+@pytest.mark.parametrize(
+    "bf16, fused", [(False, False), (True, False), (True, True)], ids=["fp32", "bf16", "fused"]
+)
+def test_the_engine_follows_the_seed_loop_within_trial_spread(data, bf16, fused):
     """Everything on (dropout, shuffling): the same seed trained both ways. The engine's batch
     order and masks are other draws than Keras', so the curves differ as two Keras runs of
     the same initial weights with other shuffles and masks do. Over 5 such Keras runs and 5
@@ -217,13 +252,14 @@ def test_the_engine_follows_the_seed_loop_within_trial_spread(data, bf16):
     with bf16 instructions; float32 elsewhere, where the engine falls back to it) the same
     tolerances hold: bfloat16's rounding must not move the curves beyond the trial spread
     (measured on the AMD development VM: at most 0.0064, 0.0036, 0.017 and 0.017 from the
-    seed loop's curves, against 0.0065, 0.0033, 0.017 and 0.019 in float32)."""
+    seed loop's curves, against 0.0065, 0.0033, 0.017 and 0.019 in float32). So do they with
+    ``fused_dropout: true`` on top (the compiled ReLU-dropout kernel, its own masks)."""
     epochs = 3
     expected = _seed_loop(_cnn_deep(), data, epochs)
     got = train(
         _cnn_deep(),
         *data,
-        TrainConfig(epochs=epochs, batch_size=BATCH, engine="fast", bf16=bf16),
+        TrainConfig(epochs=epochs, batch_size=BATCH, engine="fast", bf16=bf16, fused_dropout=fused),
         progress=False,
     )
     tolerance = {"loss": 0.024, "val_loss": 0.027, "val_auroc": 0.054, "val_aupr": 0.068}
@@ -291,6 +327,7 @@ def test_a_resumed_engine_run_repeats_the_uninterrupted_one(tmp_path, data):
         ({"engine": "turbo"}, "train.engine", "fast"),
         ({"train_metrics": "yes"}, "train.train_metrics", "true or false"),
         ({"bf16": 1}, "train.bf16", "true or false"),
+        ({"fused_dropout": "on"}, "train.fused_dropout", "true or false"),
     ],
 )
 def test_engine_keys_are_checked(values, field, message):
@@ -302,4 +339,5 @@ def test_engine_keys_are_checked(values, field, message):
 def test_engine_key_defaults():
     config = TrainConfig.from_dict({})
     assert (config.engine, config.train_metrics, config.bf16) == ("keras", False, False)
+    assert config.fused_dropout is False
     assert TrainConfig.from_dict({"engine": "keras", "train_metrics": True}).engine == "keras"

@@ -43,7 +43,10 @@ class TrainConfig:
     2-core Xeon, and only ``loss`` and the ``val_`` keys are read downstream). ``bf16`` runs the fast
     engine's convolutions and hidden dense layers in bfloat16 (needs a CPU with bf16
     instructions, e.g. avx512_bf16 or AMX; off: not shown at paper scale to keep the paper's
-    numbers).
+    numbers). ``fused_dropout`` runs the fast engine's dropouts, with the ReLU before them and
+    the cast to bfloat16 after them, in one compiled kernel
+    (:mod:`toolkit.training.act_dropout`, built with g++ on first use; off: other random
+    draws than the packed ones, not shown at paper scale).
     """
 
     epochs: int = _key(100, Integer(1))
@@ -79,6 +82,11 @@ class TrainConfig:
         False,
         Boolean(),
         "fast engine: bfloat16 convolutions and hidden dense layers (bf16 CPUs only)",
+    )
+    fused_dropout: bool = _key(
+        False,
+        Boolean(),
+        "fast engine: relu, dropout and the bf16 cast in one compiled kernel (needs g++)",
     )
 
     @classmethod

@@ -59,7 +59,8 @@ def fit_fast(
     train_data, valid_data : tuple of np.ndarray
         ``x`` of shape ``(N, L, 4)`` and ``y`` of shape ``(N, C)``.
     config : TrainConfig
-        ``epochs``, ``batch_size``, ``shuffle``, ``train_metrics`` and ``bf16`` are read here;
+        ``epochs``, ``batch_size``, ``shuffle``, ``train_metrics``, ``bf16`` and
+        ``fused_dropout`` are read here;
         early stopping and the schedule come in ``callbacks``.
     callbacks : list of keras.callbacks.Callback
         Called at train begin, every epoch's begin and end, and train end.
@@ -75,7 +76,8 @@ def fit_fast(
     x, y = train_data
     seed = int(np.random.randint(2**31 - 1))
     generator = tf.random.Generator.from_seed(seed)
-    steps = _Steps(model, training_twin(model, generator, config.bf16), config.train_metrics)
+    twin = training_twin(model, generator, config.bf16, config.fused_dropout)
+    steps = _Steps(model, twin, config.train_metrics)
     batches = -(-len(x) // config.batch_size)
     # last, as in model.fit: it records the logs as the callbacks left them (lr, grad_mean)
     history = tf.keras.callbacks.History()

@@ -23,6 +23,15 @@ update the wrapped layer's variables:
   accumulates in float32), the output back to float32; the variables, batch norm,
   activations, the head, loss and optimizer stay float32.
 
+With ``fused_dropout=True`` every such ``Dropout`` instead runs the project's compiled kernel
+(:func:`toolkit.training.act_dropout.act_dropout`): one pass that also applies the ReLU
+before it (when the dropout is the only consumer of a ReLU ``Activation``, which then passes
+its input through) and, with ``bf16=True``, writes bfloat16 when every path from the dropout
+(through pooling and flatten layers, which then keep the dtype) ends in a bfloat16
+convolution or dense layer, which would cast it anyway. Its masks are a hash of a per-step
+seed from the generator, recomputed in the backward pass: again the same distribution, other
+draws.
+
 Anything else, and any layer a wrapper cannot reproduce exactly (renorm, virtual batches, a
 frozen BN, ``noise_shape``, ``SpatialDropout``...), is shared as it is. A subclassed model
 (no functional graph to clone) is returned unchanged: the engine then trains it directly.
@@ -41,6 +50,7 @@ __all__ = [
     "Bf16Conv1D",
     "Bf16Dense",
     "FusedBatchNorm",
+    "FusedDropout",
     "PackedDropout",
     "bf16_instructions",
     "training_twin",
@@ -54,7 +64,9 @@ _LEVELS = 65536
 _FUSED_MIN_EPSILON = 1.001e-5
 
 
-def training_twin(model, generator: tf.random.Generator, bf16: bool = False):
+def training_twin(
+    model, generator: tf.random.Generator, bf16: bool = False, fused_dropout: bool = False
+):
     """A model that shares ``model``'s layers and variables, with faster training kernels.
 
     Parameters
@@ -67,6 +79,10 @@ def training_twin(model, generator: tf.random.Generator, bf16: bool = False):
         Also run the Conv1D layers and the hidden Dense layers in bfloat16 (see the module
         docstring); ignored, with a warning, on a CPU without bf16 instructions
         (:func:`bf16_instructions`).
+    fused_dropout : bool
+        Run the dropouts (with a ReLU before them, and the cast to bfloat16 after them) in
+        the compiled kernel (see the module docstring); building it needs a C++ compiler
+        (:func:`toolkit.training.custom_ops.custom_ops`).
 
     Returns
     -------
@@ -81,15 +97,28 @@ def training_twin(model, generator: tf.random.Generator, bf16: bool = False):
     dense = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
     head = dense[-1] if dense else None
 
+    bf16_layers = {
+        id(layer)
+        for layer in model.layers
+        if bf16 and (_bf16_convolution(layer) or (layer is not head and _bf16_dense(layer)))
+    }
+    fused = _fused_dropouts(model, bf16_layers) if fused_dropout else {}
+    passed_through = {activation for activation, _ in fused.values() if activation is not None}
+
     def substitute(layer):
         if _fusable_batch_norm(layer):
             return FusedBatchNorm(layer)
+        if id(layer) in fused:
+            activation, dtype = fused[id(layer)]
+            return FusedDropout(layer, generator, "linear" if activation is None else "relu", dtype)
+        if id(layer) in passed_through:
+            return _PassThrough(layer)
+        if fused and bf16_layers and type(layer) in _DTYPE_KEEPING:
+            return _KeepDtype(layer)
         if _packable_dropout(layer):
             return PackedDropout(layer, generator)
-        if bf16 and _bf16_convolution(layer):
-            return Bf16Conv1D(layer)
-        if bf16 and layer is not head and _bf16_dense(layer):
-            return Bf16Dense(layer)
+        if id(layer) in bf16_layers:
+            return Bf16Conv1D(layer) if _bf16_convolution(layer) else Bf16Dense(layer)
         return layer
 
     try:
@@ -133,6 +162,42 @@ def _packable_dropout(layer) -> bool:
     if type(layer) is not keras.layers.Dropout or layer.noise_shape is not None:
         return False
     return 0 < round(layer.rate * _LEVELS) < _LEVELS
+
+
+#: Layers that work on bfloat16 as on float32 and are wrapped to keep their input's dtype
+#: (Keras would cast it back to float32) between a fused dropout and a bfloat16 layer.
+_DTYPE_KEEPING = (keras.layers.MaxPooling1D, keras.layers.Flatten)
+
+
+def _fused_dropouts(model, bf16_layers: set[int]) -> dict[int, tuple[int | None, tf.DType]]:
+    """The dropouts to fuse, by ``id``: the id of the ReLU ``Activation`` folded into each
+    (None: none) and the dtype it writes (bfloat16 when every consumer path ends in one of
+    ``bf16_layers``)."""
+    fused = {}
+    for layer in model.layers:
+        if not (_packable_dropout(layer) and len(layer._inbound_nodes) == 1):
+            continue
+        producer = layer._inbound_nodes[0].inbound_layers
+        relu = (
+            type(producer) is keras.layers.Activation
+            and producer.activation is keras.activations.relu
+            and len(producer._inbound_nodes) == 1
+            and [node.layer for node in producer._outbound_nodes] == [layer]
+        )
+        dtype = tf.bfloat16 if bf16_layers and _feeds_bf16(layer, bf16_layers) else tf.float32
+        fused[id(layer)] = (id(producer) if relu else None, dtype)
+    return fused
+
+
+def _feeds_bf16(layer, bf16_layers: set[int]) -> bool:
+    """Whether every path from ``layer``'s output, through dtype-keeping layers, ends in a
+    layer of ``bf16_layers``."""
+    consumers = [node.layer for node in layer._outbound_nodes]
+    return bool(consumers) and all(
+        id(consumer) in bf16_layers
+        or (type(consumer) in _DTYPE_KEEPING and _feeds_bf16(consumer, bf16_layers))
+        for consumer in consumers
+    )
 
 
 def _bf16_dense(layer) -> bool:
@@ -230,12 +295,68 @@ class PackedDropout(keras.layers.Layer):
         return inputs * tf.where(keep, tf.constant(self.scale, inputs.dtype), 0)
 
 
+class FusedDropout(keras.layers.Layer):
+    """``Dropout`` (optionally after a ReLU, optionally writing bfloat16) in the compiled
+    kernel of :mod:`toolkit.training.act_dropout`.
+
+    Parameters
+    ----------
+    dropout : keras.layers.Dropout
+        The layer replaced (its ``rate``).
+    generator : tf.random.Generator
+        Draws one int64 seed per call (per training step).
+    activation : {"linear", "relu"}
+        Applied before the dropout (the ReLU of a folded ``Activation``).
+    dtype_out : tf.DType
+        float32, or bfloat16 for a bfloat16 consumer.
+    """
+
+    def __init__(self, dropout, generator, activation: str, dtype_out: tf.DType, **kwargs):
+        super().__init__(name=dropout.name, autocast=False, **kwargs)
+        self.rate = dropout.rate
+        self.activation = activation
+        self.dtype_out = dtype_out
+        self._generator = [generator]  # in a list: the twin must not own the generator
+
+    def call(self, inputs, training=None):
+        """``inputs`` (any shape) through the activation, then dropped out when training."""
+        from toolkit.training.act_dropout import act_dropout
+
+        if not training:
+            x = tf.nn.relu(inputs) if self.activation == "relu" else inputs
+            return tf.cast(x, self.dtype_out)
+        seed = self._generator[0].uniform_full_int([], tf.int64)
+        return act_dropout(inputs, seed, self.rate, self.activation, self.dtype_out)
+
+
+class _PassThrough(keras.layers.Layer):
+    """A ReLU ``Activation`` folded into the :class:`FusedDropout` after it: the identity."""
+
+    def __init__(self, layer, **kwargs):
+        super().__init__(name=layer.name, autocast=False, **kwargs)
+
+    def call(self, inputs):
+        return inputs
+
+
+class _KeepDtype(keras.layers.Layer):
+    """A pooling or flatten layer run on its input's dtype (Keras would cast to float32)."""
+
+    def __init__(self, layer, **kwargs):
+        super().__init__(name=layer.name, autocast=False, **kwargs)
+        self.layer = layer
+
+    def call(self, inputs):
+        return self.layer.call(inputs)
+
+
 class _Bf16Kernel(keras.layers.Layer):
     """A layer with a ``kernel`` (and optional ``bias`` and ``activation``) whose product
     with the input is computed in bfloat16: float32 in, variables and output."""
 
     def __init__(self, layer, **kwargs):
-        super().__init__(name=layer.name, **kwargs)
+        # no autocast: a bfloat16 input (from a fused dropout) is used as it comes
+        super().__init__(name=layer.name, autocast=False, **kwargs)
         self.layer = layer
 
     def _product(self, inputs: tf.Tensor, kernel: tf.Tensor) -> tf.Tensor:
@@ -244,7 +365,7 @@ class _Bf16Kernel(keras.layers.Layer):
     def call(self, inputs, training=None):
         layer = self.layer
         y = self._product(tf.cast(inputs, tf.bfloat16), tf.cast(layer.kernel, tf.bfloat16))
-        y = tf.cast(y, inputs.dtype)
+        y = tf.cast(y, tf.float32)
         if layer.use_bias:
             y = tf.nn.bias_add(y, layer.bias)
         return layer.activation(y) if layer.activation is not None else y

@@ -1,0 +1,117 @@
+"""The compiled activation-dropout kernel against its NumPy reference, and its build."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+tf = pytest.importorskip("tensorflow")
+
+from toolkit.training.act_dropout import LEVELS, act_dropout, reference_draws  # noqa: E402
+
+
+def test_the_reference_draw_is_splitmix64():
+    """Seed 0 mixes to stream 0, so the words are SplitMix64's published sequence from
+    state 0 (Steele, Lea & Flood 2014; the reference C code's first outputs)."""
+    words = reference_draws(0, 12).astype("<u2").view("<u8")
+    assert [int(w) for w in words] == [
+        0xE220A8397B1DCDAF,
+        0x6E789E6AA1B965F4,
+        0x06C45D188009454F,
+    ]
+    # lane k of a word is its k-th 16 bits, lowest first
+    assert reference_draws(0, 4).tolist() == [0xCDAF, 0x7B1D, 0xA839, 0xE220]
+
+
+def _expected(x: np.ndarray, seed: int, rate: float, activation: str) -> tuple:
+    threshold = round(rate * LEVELS)
+    scale = np.float32(LEVELS / (LEVELS - threshold))
+    keep = reference_draws(seed, x.size).reshape(x.shape) >= threshold
+    if activation == "relu":
+        y, passes = np.maximum(x, 0), keep & (x > 0)
+    else:
+        y, passes = x, keep
+    return np.where(keep, y * scale, 0).astype(np.float32), np.where(passes, scale, 0)
+
+
+# shapes: fewer than 4 elements, not a multiple of 4, several 256-element blocks and shards
+@pytest.mark.parametrize("shape", [(3,), (3, 37, 5), (100, 200, 32)])
+@pytest.mark.parametrize("activation", ["linear", "relu"])
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
+def test_forward_and_gradient_match_the_reference(shape, activation, dtype):
+    x = np.random.default_rng(1).normal(size=shape).astype(np.float32)
+    seed, rate = -987654321, 0.3
+    expected, slope = _expected(x, seed, rate, activation)
+    xt = tf.constant(x)
+    with tf.GradientTape() as tape:
+        tape.watch(xt)
+        y = act_dropout(xt, tf.constant(seed, tf.int64), rate, activation, tf.as_dtype(dtype))
+        loss = tf.reduce_sum(tf.cast(y, tf.float32) * 3.0)
+    assert y.dtype == tf.as_dtype(dtype) and y.shape == shape
+    if dtype == "bfloat16":  # rounded to nearest even: the cast TensorFlow would do
+        expected = tf.cast(expected, tf.bfloat16).numpy()
+    np.testing.assert_array_equal(y.numpy(), expected)
+    np.testing.assert_allclose(tape.gradient(loss, xt).numpy(), 3.0 * slope, rtol=1e-6)
+
+
+def test_the_drop_rate_and_the_expectation():
+    x = tf.ones([1_000_000])
+    for rate in (0.1, 0.5):
+        y = act_dropout(x, tf.constant(11, tf.int64), rate).numpy()
+        dropped = np.mean(y == 0)
+        sigma = np.sqrt(rate * (1 - rate) / y.size)
+        assert abs(dropped - rate) < 5 * sigma, (rate, dropped)
+        assert abs(y.mean() - 1.0) < 5 * sigma / (1 - rate)
+
+
+def test_the_seed_picks_the_mask():
+    x = tf.ones([4096])
+    first = act_dropout(x, tf.constant(5, tf.int64), 0.5).numpy()
+    np.testing.assert_array_equal(act_dropout(x, tf.constant(5, tf.int64), 0.5).numpy(), first)
+    other = act_dropout(x, tf.constant(6, tf.int64), 0.5).numpy()
+    assert 0.4 < np.mean((first == 0) != (other == 0)) < 0.6  # independent masks
+
+
+def test_rate_zero_keeps_everything_and_bad_arguments_are_refused():
+    x = tf.constant([-1.0, 2.0, -3.0, 4.0, 5.0])
+    np.testing.assert_array_equal(
+        act_dropout(x, tf.constant(1, tf.int64), 0.0, "relu").numpy(), [0, 2, 0, 4, 5]
+    )
+    with pytest.raises(ValueError, match=r"rate must be in \[0, 1\)"):
+        act_dropout(x, tf.constant(1, tf.int64), 1.0)
+    with pytest.raises(ValueError, match="activation must be one of"):
+        act_dropout(x, tf.constant(1, tf.int64), 0.1, "tanh")
+
+
+def test_a_missing_compiler_is_named(tmp_path):
+    """A fresh cache and no compiler: the build fails with what to install, in a fresh
+    process (this one has the library loaded already)."""
+    code = (
+        "from toolkit.training.custom_ops import KernelBuildError, custom_ops\n"
+        "try:\n    custom_ops('act_dropout')\n"
+        "except KernelBuildError as exc:\n    print('ERROR', exc)\n"
+    )
+    env = {**os.environ, "EXPACT_OPS_DIR": str(tmp_path), "CXX": "no-such-compiler"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    ).stdout
+    assert "ERROR building act_dropout.cc needs a C++ compiler" in out
+    assert "'no-such-compiler' was not found" in out
+    assert list(tmp_path.iterdir()) == []  # nothing half-written left behind
+
+
+def test_the_library_is_built_once_into_the_cache(tmp_path):
+    code = "from toolkit.training.custom_ops import custom_ops; custom_ops('act_dropout')"
+    env = {**os.environ, "EXPACT_OPS_DIR": str(tmp_path)}
+    subprocess.run([sys.executable, "-c", code], env=env, check=True)
+    (library,) = tmp_path.iterdir()
+    assert library.name.startswith("act_dropout-") and library.suffix == ".so"
+    built = library.stat().st_mtime_ns
+    # a second process loads it; a compiler that cannot run proves nothing is rebuilt
+    env["CXX"] = "no-such-compiler"
+    subprocess.run([sys.executable, "-c", code], env=env, check=True)
+    assert library.stat().st_mtime_ns == built

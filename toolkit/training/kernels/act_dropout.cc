@@ -1,0 +1,235 @@
+// ExpactActDropout: activation (linear or relu), dropout and the cast to the next layer's
+// dtype in one pass over a float32 tensor, and its gradient in one pass.
+//
+// Why a kernel of our own: in a CNN-deep training step on a 2-core CPU the dropout masks
+// (one Philox draw per unit, then compare, select, multiply: four ops each way) and the casts
+// around the bfloat16 convolutions cost as much as the rest of the non-convolution work
+// together. Here the mask is a hash of (seed, element index), so nothing is stored between
+// the forward and the backward pass: the gradient recomputes it from the same seed.
+//
+// The draw: element i takes the 16-bit lane (i % 4) of SplitMix64's output for counter i / 4
+// of the stream started at mix(seed); it is dropped when that lane is below `threshold`
+// (= round(rate * 65536)); kept units are multiplied by `scale` (= 65536 / (65536 -
+// threshold)). toolkit/training/act_dropout.py holds a NumPy reference of the same draw.
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+
+#include "tensorflow/core/framework/common_shape_fns.h"
+#include "tensorflow/core/framework/op.h"
+#include "tensorflow/core/framework/op_kernel.h"
+#include "tensorflow/core/framework/shape_inference.h"
+#include "tensorflow/core/util/work_sharder.h"
+
+namespace {
+
+using tensorflow::int64;
+
+constexpr uint64_t kGamma = 0x9E3779B97F4A7C15ULL;
+
+inline uint64_t Mix(uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+
+// Round-to-nearest-even float -> bfloat16 bits (NaN stays a quiet NaN).
+inline uint16_t ToBf16(float v) {
+  uint32_t bits;
+  std::memcpy(&bits, &v, sizeof bits);
+  if ((bits & 0x7FFFFFFFu) > 0x7F800000u) return 0x7FC0;
+  bits += 0x7FFFu + ((bits >> 16) & 1u);
+  return static_cast<uint16_t>(bits >> 16);
+}
+
+inline float FromBf16(uint16_t h) {
+  uint32_t bits = static_cast<uint32_t>(h) << 16;
+  float v;
+  std::memcpy(&v, &bits, sizeof v);
+  return v;
+}
+
+struct Params {
+  uint64_t stream;  // Mix(seed)
+  uint32_t threshold;
+  float scale;
+  bool relu;
+};
+
+// Draws of elements [4 * w, 4 * w + 4 * kBlockWords): word w's lanes, low 16 bits first (the
+// little-endian view of the words as uint16 is exactly that order).
+constexpr int kBlockWords = 64;
+
+inline void Draws(uint64_t stream, int64 w, uint64_t* words) {
+  for (int j = 0; j < kBlockWords; ++j) {
+    words[j] = Mix(stream + static_cast<uint64_t>(w + j + 1) * kGamma);
+  }
+}
+
+// Elements [4 * w0, min(4 * w1, n)) of the forward pass.
+template <bool kBf16>
+__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) void Forward(
+    const float* x, void* out, int64 n, int64 w0, int64 w1, Params p) {
+  uint64_t words[kBlockWords];
+  const uint16_t* draws = reinterpret_cast<const uint16_t*>(words);
+  for (int64 w = w0; w < w1; w += kBlockWords) {
+    Draws(p.stream, w, words);
+    const int64 base = 4 * w;
+    const int64 end = std::min<int64>({n, 4 * w1, base + 4 * kBlockWords});
+    const int count = static_cast<int>(end - base);
+    const float* xb = x + base;
+    for (int j = 0; j < count; ++j) {
+      float v = xb[j];
+      if (p.relu) v = v > 0.0f ? v : 0.0f;
+      v = draws[j] >= p.threshold ? v * p.scale : 0.0f;
+      if (kBf16) {
+        static_cast<uint16_t*>(out)[base + j] = ToBf16(v);
+      } else {
+        static_cast<float*>(out)[base + j] = v;
+      }
+    }
+  }
+}
+
+template <bool kBf16>
+__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) void Backward(
+    const void* dy, const float* x, float* dx, int64 n, int64 w0, int64 w1, Params p) {
+  uint64_t words[kBlockWords];
+  const uint16_t* draws = reinterpret_cast<const uint16_t*>(words);
+  for (int64 w = w0; w < w1; w += kBlockWords) {
+    Draws(p.stream, w, words);
+    const int64 base = 4 * w;
+    const int64 end = std::min<int64>({n, 4 * w1, base + 4 * kBlockWords});
+    const int count = static_cast<int>(end - base);
+    const float* xb = x + base;
+    float* dxb = dx + base;
+    for (int j = 0; j < count; ++j) {
+      const float g = kBf16 ? FromBf16(static_cast<const uint16_t*>(dy)[base + j])
+                            : static_cast<const float*>(dy)[base + j];
+      const bool pass = draws[j] >= p.threshold && (!p.relu || xb[j] > 0.0f);
+      dxb[j] = pass ? g * p.scale : 0.0f;
+    }
+  }
+}
+
+}  // namespace
+
+namespace tensorflow {
+
+REGISTER_OP("ExpactActDropout")
+    .Input("x: float")
+    .Input("seed: int64")
+    .Output("y: T")
+    .Attr("T: {float, bfloat16}")
+    .Attr("threshold: int >= 0")
+    .Attr("scale: float")
+    .Attr("activation: {'linear', 'relu'}")
+    .SetShapeFn(shape_inference::UnchangedShape)
+    .Doc("activation(x), dropped where the hash of (seed, index) is below threshold.");
+
+REGISTER_OP("ExpactActDropoutGrad")
+    .Input("dy: T")
+    .Input("x: float")
+    .Input("seed: int64")
+    .Output("dx: float")
+    .Attr("T: {float, bfloat16}")
+    .Attr("threshold: int >= 0")
+    .Attr("scale: float")
+    .Attr("activation: {'linear', 'relu'}")
+    .SetShapeFn(shape_inference::UnchangedShape)
+    .Doc("Gradient of ExpactActDropout with respect to x.");
+
+class ActDropoutBase : public OpKernel {
+ public:
+  explicit ActDropoutBase(OpKernelConstruction* context) : OpKernel(context) {
+    int threshold;
+    string activation;
+    OP_REQUIRES_OK(context, context->GetAttr("threshold", &threshold));
+    OP_REQUIRES_OK(context, context->GetAttr("scale", &params_.scale));
+    OP_REQUIRES_OK(context, context->GetAttr("activation", &activation));
+    OP_REQUIRES(context, threshold < 65536,
+                errors::InvalidArgument("threshold must be below 65536, got ", threshold));
+    params_.threshold = static_cast<uint32_t>(threshold);
+    params_.relu = activation == "relu";
+  }
+
+ protected:
+  Params Prepare(OpKernelContext* context, const Tensor& seed) {
+    Params p = params_;
+    p.stream = Mix(static_cast<uint64_t>(seed.scalar<int64>()()));
+    return p;
+  }
+
+  // Calls work(w0, w1) over the ceil(n / 4) random words, split across TF's CPU threads.
+  template <typename Work>
+  static void Shard(OpKernelContext* context, int64 n, Work work) {
+    const auto* threads = context->device()->tensorflow_cpu_worker_threads();
+    const int64 words = (n + 3) / 4;
+    tensorflow::Shard(threads->num_threads, threads->workers, words, /*cost_per_unit=*/40,
+                      work);
+  }
+
+  Params params_;
+};
+
+template <typename T>
+class ActDropoutOp : public ActDropoutBase {
+ public:
+  using ActDropoutBase::ActDropoutBase;
+
+  void Compute(OpKernelContext* context) override {
+    const Tensor& x = context->input(0);
+    const Tensor& seed = context->input(1);
+    OP_REQUIRES(context, TensorShapeUtils::IsScalar(seed.shape()),
+                errors::InvalidArgument("seed must be a scalar"));
+    Tensor* y = nullptr;
+    OP_REQUIRES_OK(context, context->allocate_output(0, x.shape(), &y));
+    const Params p = Prepare(context, seed);
+    const int64 n = x.NumElements();
+    const float* xp = x.flat<float>().data();
+    void* yp = y->flat<T>().data();
+    constexpr bool kBf16 = std::is_same<T, bfloat16>::value;
+    Shard(context, n, [&](int64 w0, int64 w1) { Forward<kBf16>(xp, yp, n, w0, w1, p); });
+  }
+};
+
+template <typename T>
+class ActDropoutGradOp : public ActDropoutBase {
+ public:
+  using ActDropoutBase::ActDropoutBase;
+
+  void Compute(OpKernelContext* context) override {
+    const Tensor& dy = context->input(0);
+    const Tensor& x = context->input(1);
+    const Tensor& seed = context->input(2);
+    OP_REQUIRES(context, dy.shape() == x.shape(),
+                errors::InvalidArgument("dy and x must have the same shape"));
+    OP_REQUIRES(context, TensorShapeUtils::IsScalar(seed.shape()),
+                errors::InvalidArgument("seed must be a scalar"));
+    Tensor* dx = nullptr;
+    OP_REQUIRES_OK(context, context->allocate_output(0, x.shape(), &dx));
+    const Params p = Prepare(context, seed);
+    const int64 n = x.NumElements();
+    const void* dyp = dy.flat<T>().data();
+    const float* xp = x.flat<float>().data();
+    float* dxp = dx->flat<float>().data();
+    constexpr bool kBf16 = std::is_same<T, bfloat16>::value;
+    Shard(context, n, [&](int64 w0, int64 w1) { Backward<kBf16>(dyp, xp, dxp, n, w0, w1, p); });
+  }
+};
+
+#define REGISTER(T)                                                                   \
+  REGISTER_KERNEL_BUILDER(                                                            \
+      Name("ExpactActDropout").Device(DEVICE_CPU).TypeConstraint<T>("T"),             \
+      ActDropoutOp<T>);                                                               \
+  REGISTER_KERNEL_BUILDER(                                                            \
+      Name("ExpactActDropoutGrad").Device(DEVICE_CPU).TypeConstraint<T>("T"),         \
+      ActDropoutGradOp<T>);
+
+REGISTER(float)
+REGISTER(bfloat16)
+#undef REGISTER
+
+}  // namespace tensorflow
