@@ -88,18 +88,23 @@ def test_rate_zero_keeps_everything_and_bad_arguments_are_refused():
 
 
 def test_a_missing_compiler_is_named(tmp_path):
-    """A fresh cache and no compiler: the build fails with what to install, in a fresh
-    process (this one has the library loaded already)."""
+    """A fresh cache and no compiler: the sweep's check (before any run) fails naming the
+    config key and what to install, in a fresh process (this one has the library loaded);
+    specs without the key need no compiler."""
     code = (
-        "from toolkit.training.custom_ops import KernelBuildError, custom_ops\n"
-        "try:\n    custom_ops('act_dropout')\n"
-        "except KernelBuildError as exc:\n    print('ERROR', exc)\n"
+        "from types import SimpleNamespace as S\n"
+        "from toolkit.errors import InputError\n"
+        "from toolkit.training.custom_ops import require_kernels\n"
+        "require_kernels([S(train={'engine': 'fast'})])\n"
+        "try:\n    require_kernels([S(train={'fused_dropout': True})])\n"
+        "except InputError as exc:\n    print('ERROR', exc)\n"
     )
     env = {**os.environ, "EXPACT_OPS_DIR": str(tmp_path), "CXX": "no-such-compiler"}
     out = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
     ).stdout
-    assert "ERROR building act_dropout.cc needs a C++ compiler" in out
+    assert "train.fused_dropout" in out
+    assert "building act_dropout.cc needs a C++ compiler" in out
     assert "'no-such-compiler' was not found" in out
     assert list(tmp_path.iterdir()) == []  # nothing half-written left behind
 

@@ -25,6 +25,7 @@ from toolkit.config import RunSpec, SweepConfig
 from toolkit.config.schema import input_file_exists
 from toolkit.errors import InputError
 from toolkit.run_folder import RunFolder, SweepManifest
+from toolkit.training import custom_ops
 
 log = logging.getLogger(__name__)
 EXECUTORS = ("local", "debug")
@@ -187,6 +188,7 @@ def sweep(
     specs = config.run_specs(results_dir)
     todo, done = plan(specs, results_dir)
     prepare_sweep(config, specs, todo, results_dir, checked=checked)
+    custom_ops.require_kernels(todo)
     return run_planned(todo, done, results_dir, config.name, executor, progress)
 
 

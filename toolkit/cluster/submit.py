@@ -20,6 +20,7 @@ from toolkit.config import RunSpec
 from toolkit.errors import InputError
 from toolkit.files import write_json
 from toolkit.run_folder import SweepManifest
+from toolkit.training import custom_ops
 
 log = logging.getLogger(__name__)
 CLUSTERS = ("slurm", "local", "debug")
@@ -188,6 +189,8 @@ def submit(
     out.elements = len(elements)
     folder = SweepManifest(results_dir).slurm_logs / "%j"
     python = container_python(profile, results_dir, todo)  # None: this process's Python
+    if python is None:  # the runs use this installation: its kernels must build (an image
+        custom_ops.require_kernels(todo)  # brings its own)
     executor, max_size = _executor(cluster, profile, folder, python, sweep_name, todo)
     max_size = max_size or len(elements)
 

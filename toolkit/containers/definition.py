@@ -121,8 +121,9 @@ class Base:
     description: str
     python: str
     runtime_packages: tuple[str, ...]
-    # purged again at the end of %post: MEME's C build always, Horovod's C++ build unless
-    # the wheelhouse brings a Horovod wheel
+    # purged again at the end of %post: MEME's C build and the project's kernels' C++
+    # (toolkit.training.custom_ops) always, Horovod's C++ build unless the wheelhouse brings
+    # a Horovod wheel
     meme_build_packages: tuple[str, ...]
     horovod_build_packages: tuple[str, ...]
     tf_package: str
@@ -157,7 +158,7 @@ BASES = {
         description=f"Debian {DEBIAN_SUITE} from a Debian mirror, CPU TensorFlow; builds anywhere",
         python="python3",
         runtime_packages=("python3", "python3-venv", "ca-certificates", "slurm-client"),
-        meme_build_packages=("gcc", "libc6-dev", "make", "perl"),
+        meme_build_packages=("gcc", "g++", "libc6-dev", "make", "perl"),
         horovod_build_packages=("g++", "cmake", "python3-dev"),
         tf_package="tensorflow-cpu",
     ),
@@ -169,7 +170,7 @@ BASES = {
         "anywhere, for clusters with GPUs",
         python="python3",
         runtime_packages=("python3", "python3-venv", "ca-certificates", "slurm-client"),
-        meme_build_packages=("gcc", "libc6-dev", "make", "perl"),
+        meme_build_packages=("gcc", "g++", "libc6-dev", "make", "perl"),
         horovod_build_packages=("g++", "cmake", "python3-dev"),
         tf_package="tensorflow",
         tf_extra="[and-cuda]",
@@ -181,7 +182,7 @@ BASES = {
         description=f"{GPU_BASE_IMAGE} (CUDA), GPU TensorFlow; for clusters with GPUs",
         python="python3.11",
         runtime_packages=("python3.11", "python3.11-venv", "ca-certificates", "slurm-client"),
-        meme_build_packages=("gcc", "libc6-dev", "make", "perl"),
+        meme_build_packages=("gcc", "g++", "libc6-dev", "make", "perl"),
         horovod_build_packages=("g++", "cmake", "python3.11-dev"),
         tf_package="tensorflow",
         gpu=True,

@@ -6,7 +6,8 @@ wheel ships. The library is cached under ``$EXPACT_OPS_DIR`` (else
 ``$XDG_CACHE_HOME/expact/ops``, else ``~/.cache/expact/ops``) in a file named after a hash of
 the source, TensorFlow's version and the compiler flags, so a changed kernel or TensorFlow
 gets a fresh build and concurrent array elements share one. The file is written under a
-temporary name and renamed, so an element never loads a half-written library.
+temporary name and renamed, so an element never loads a half-written library. (TensorFlow
+is imported only when a kernel is loaded: the sweep's checks import this module.)
 """
 
 from __future__ import annotations
@@ -20,9 +21,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-import tensorflow as tf
-
-__all__ = ["KernelBuildError", "custom_ops"]
+__all__ = ["KernelBuildError", "custom_ops", "require_kernels"]
 
 _SOURCES = Path(__file__).with_name("kernels")
 #: Optimised, position-independent; the kernels pick AVX-512/AVX2 at run time themselves
@@ -53,6 +52,8 @@ def custom_ops(name: str = "act_dropout"):
     KernelBuildError
         When no compiler is found or the build fails (with the compiler's message).
     """
+    import tensorflow as tf
+
     source = _SOURCES / f"{name}.cc"
     compile_flags = tf.sysconfig.get_compile_flags()
     link_flags = tf.sysconfig.get_link_flags()
@@ -66,6 +67,25 @@ def custom_ops(name: str = "act_dropout"):
         return tf.load_op_library(str(library))
     except tf.errors.NotFoundError as exc:
         raise KernelBuildError(f"could not load {library}: {exc.message}") from exc
+
+
+def require_kernels(specs: list) -> None:
+    """Build (or load) the kernels that any of ``specs`` (RunSpecs) asks for, before any run
+    starts: a machine without a compiler fails the sweep here, naming the config key.
+
+    Raises
+    ------
+    InputError
+        ``train.fused_dropout`` is on and the kernel cannot be built.
+    """
+    from toolkit.errors import InputError
+
+    if not any(spec.train.get("fused_dropout") for spec in specs):
+        return
+    try:
+        custom_ops("act_dropout")
+    except KernelBuildError as exc:
+        raise InputError(None, "train.fused_dropout", str(exc)) from exc
 
 
 def _cache_dir() -> Path:
@@ -96,3 +116,9 @@ def _build(source: Path, library: Path, compile_flags: list[str], link_flags: li
         os.replace(partial, library)
     finally:
         Path(partial).unlink(missing_ok=True)
+
+
+if __name__ == "__main__":  # build every kernel into the cache (the images' %post)
+    for source in sorted(_SOURCES.glob("*.cc")):
+        custom_ops(source.stem)
+        print(f"built {source.stem} into {_cache_dir()}")

@@ -82,7 +82,8 @@ def training_twin(
     fused_dropout : bool
         Run the dropouts (with a ReLU before them, and the cast to bfloat16 after them) in
         the compiled kernel (see the module docstring); building it needs a C++ compiler
-        (:func:`toolkit.training.custom_ops.custom_ops`).
+        (:func:`toolkit.training.custom_ops.custom_ops`); ignored, with a warning, where
+        TensorFlow sees a GPU (the kernel is CPU-only).
 
     Returns
     -------
@@ -94,6 +95,10 @@ def training_twin(
         log.warning("train.bf16: this CPU has no bf16 instructions; everything stays float32")
         bf16 = False
 
+    if fused_dropout and tf.config.list_logical_devices("GPU"):
+        # the kernel is CPU-only: on a GPU every mask would cost two copies
+        log.warning("train.fused_dropout: the kernel runs on CPUs only; not used on a GPU")
+        fused_dropout = False
     dense = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
     head = dense[-1] if dense else None
 
