@@ -42,11 +42,13 @@ def _expected(x: np.ndarray, seed: int, rate: float, activation: str) -> tuple:
 @pytest.mark.parametrize("shape", [(3,), (3, 37, 5), (100, 200, 32)])
 @pytest.mark.parametrize("activation", ["linear", "relu"])
 @pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
-def test_forward_and_gradient_match_the_reference(shape, activation, dtype):
+@pytest.mark.parametrize("x_dtype", ["float32", "bfloat16"])
+def test_forward_and_gradient_match_the_reference(shape, activation, dtype, x_dtype):
     x = np.random.default_rng(1).normal(size=shape).astype(np.float32)
+    xt = tf.cast(tf.constant(x), x_dtype)
+    x = tf.cast(xt, tf.float32).numpy()  # the values the kernel sees
     seed, rate = -987654321, 0.3
     expected, slope = _expected(x, seed, rate, activation)
-    xt = tf.constant(x)
     with tf.GradientTape() as tape:
         tape.watch(xt)
         y = act_dropout(xt, tf.constant(seed, tf.int64), rate, activation, tf.as_dtype(dtype))
@@ -55,7 +57,12 @@ def test_forward_and_gradient_match_the_reference(shape, activation, dtype):
     if dtype == "bfloat16":  # rounded to nearest even: the cast TensorFlow would do
         expected = tf.cast(expected, tf.bfloat16).numpy()
     np.testing.assert_array_equal(y.numpy(), expected)
-    np.testing.assert_allclose(tape.gradient(loss, xt).numpy(), 3.0 * slope, rtol=1e-6)
+    gradient = tape.gradient(loss, xt)
+    assert gradient.dtype == xt.dtype  # in x's dtype, rounded as TensorFlow's cast would
+    expected_gradient = tf.cast(3.0 * slope.astype(np.float32), x_dtype).numpy()
+    np.testing.assert_allclose(
+        gradient.numpy().astype(np.float32), expected_gradient.astype(np.float32), rtol=1e-6
+    )
 
 
 def test_the_drop_rate_and_the_expectation():

@@ -170,7 +170,8 @@ def test_the_fused_dropout_twin(bf16):
     """Every dropout runs the compiled kernel; the ReLU before it is folded in (its
     ``Activation`` passes through), the first layer's exponential is not; with bf16 the
     dropouts that feed bfloat16 convolutions or dense layers (through pooling and flatten,
-    which then keep the dtype) write bfloat16, the one before the float32 head does not."""
+    which then keep the dtype) write bfloat16, the one before the float32 head does not;
+    the bf16 products before a batch norm and a folded ReLU stay bfloat16."""
     from toolkit.models import build_model
     from toolkit.training.fast_layers import FusedDropout, bf16_instructions, training_twin
 
@@ -188,6 +189,9 @@ def test_the_fused_dropout_twin(bf16):
     expected = [tf.bfloat16 if low else tf.float32] * 4 + [tf.float32]
     assert [d.dtype_out for d in dropouts.values()] == expected
     assert type(twin.get_layer("pool1")).__name__ == ("_KeepDtype" if low else "MaxPooling1D")
+    if low:  # bf16 products stay bf16 into batch norm and a folded ReLU (not conv1: exp)
+        keep = {layer.name: layer.keep_bf16 for layer in twin.layers if hasattr(layer, "keep_bf16")}
+        assert keep == {"conv1": False, "conv2": True, "conv3": True, "conv4": True, "dense1": True}
     x = np.eye(4, dtype=np.float32)[np.random.default_rng(0).integers(0, 4, (6, 200))]
     np.testing.assert_allclose(
         twin(x, training=False).numpy(), model(x, training=False).numpy(), atol=0.05 if low else 0

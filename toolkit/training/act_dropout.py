@@ -39,7 +39,8 @@ def act_dropout(
     Parameters
     ----------
     x : tf.Tensor
-        float32, any shape.
+        float32 or bfloat16 (other dtypes are cast to float32), any shape; its gradient
+        comes in its dtype.
     seed : tf.Tensor
         int64 scalar; the same seed gives the same mask.
     rate : float
@@ -60,8 +61,10 @@ def act_dropout(
         raise ValueError(f"dropout rate must be in [0, 1), got {rate}")
     if activation not in ACTIVATIONS:
         raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
+    if x.dtype not in (tf.float32, tf.bfloat16):
+        x = tf.cast(x, tf.float32)
     return ops.expact_act_dropout(
-        tf.cast(x, tf.float32),
+        x,
         tf.cast(seed, tf.int64),
         threshold=threshold,
         scale=LEVELS / (LEVELS - threshold),

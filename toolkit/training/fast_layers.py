@@ -102,6 +102,7 @@ def training_twin(
     dense = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
     head = dense[-1] if dense else None
 
+    layers_by_id = {id(layer): layer for layer in model.layers}
     bf16_layers = {
         id(layer)
         for layer in model.layers
@@ -109,6 +110,8 @@ def training_twin(
     }
     fused = _fused_dropouts(model, bf16_layers) if fused_dropout else {}
     passed_through = {activation for activation, _ in fused.values() if activation is not None}
+    # a bf16 layer whose batch norm feeds a folded ReLU: its output stays bfloat16
+    bf16_out = {i for i in bf16_layers if _feeds_folded_relu(layers_by_id[i], passed_through)}
 
     def substitute(layer):
         if _fusable_batch_norm(layer):
@@ -123,7 +126,8 @@ def training_twin(
         if _packable_dropout(layer):
             return PackedDropout(layer, generator)
         if id(layer) in bf16_layers:
-            return Bf16Conv1D(layer) if _bf16_convolution(layer) else Bf16Dense(layer)
+            wrapper = Bf16Conv1D if _bf16_convolution(layer) else Bf16Dense
+            return wrapper(layer, keep_bf16=id(layer) in bf16_out)
         return layer
 
     try:
@@ -194,6 +198,17 @@ def _fused_dropouts(model, bf16_layers: set[int]) -> dict[int, tuple[int | None,
     return fused
 
 
+def _feeds_folded_relu(layer, passed_through: set[int]) -> bool:
+    """Whether ``layer`` (no bias, no activation of its own) feeds only a fusable batch norm
+    that feeds only a ReLU folded into a fused dropout: that chain takes bfloat16 as it is."""
+    consumers = [node.layer for node in layer._outbound_nodes]
+    if layer.use_bias or layer.activation is not keras.activations.linear or len(consumers) != 1:
+        return False
+    bn = consumers[0]
+    after = [node.layer for node in bn._outbound_nodes]
+    return _fusable_batch_norm(bn) and len(after) == 1 and id(after[0]) in passed_through
+
+
 def _feeds_bf16(layer, bf16_layers: set[int]) -> bool:
     """Whether every path from ``layer``'s output, through dtype-keeping layers, ends in a
     layer of ``bf16_layers``."""
@@ -237,7 +252,9 @@ class FusedBatchNorm(keras.layers.Layer):
     """
 
     def __init__(self, bn, **kwargs):
-        super().__init__(name=bn.name, **kwargs)
+        # no autocast: a bfloat16 input (from a bf16 layer with ``keep_bf16``) is normalised
+        # in bfloat16 (oneDNN computes the statistics in float32)
+        super().__init__(name=bn.name, autocast=False, **kwargs)
         self.bn = bn
 
     def call(self, inputs, training=None):
@@ -357,12 +374,15 @@ class _KeepDtype(keras.layers.Layer):
 
 class _Bf16Kernel(keras.layers.Layer):
     """A layer with a ``kernel`` (and optional ``bias`` and ``activation``) whose product
-    with the input is computed in bfloat16: float32 in, variables and output."""
+    with the input is computed in bfloat16: float32 (or bfloat16) in, float32 variables,
+    float32 output, or the product's bfloat16 with ``keep_bf16`` (for a batch norm and a
+    fused ReLU-dropout after it)."""
 
-    def __init__(self, layer, **kwargs):
+    def __init__(self, layer, keep_bf16: bool = False, **kwargs):
         # no autocast: a bfloat16 input (from a fused dropout) is used as it comes
         super().__init__(name=layer.name, autocast=False, **kwargs)
         self.layer = layer
+        self.keep_bf16 = keep_bf16
 
     def _product(self, inputs: tf.Tensor, kernel: tf.Tensor) -> tf.Tensor:
         raise NotImplementedError
@@ -370,6 +390,8 @@ class _Bf16Kernel(keras.layers.Layer):
     def call(self, inputs, training=None):
         layer = self.layer
         y = self._product(tf.cast(inputs, tf.bfloat16), tf.cast(layer.kernel, tf.bfloat16))
+        if self.keep_bf16:  # no bias, no activation (see _feeds_folded_relu)
+            return y
         y = tf.cast(y, tf.float32)
         if layer.use_bias:
             y = tf.nn.bias_add(y, layer.bias)
@@ -383,6 +405,8 @@ class Bf16Conv1D(_Bf16Kernel):
     ----------
     layer : keras.layers.Conv1D
         The built layer whose kernel (and bias) are used.
+    keep_bf16 : bool
+        Return the product in bfloat16 (a layer without bias and activation).
     """
 
     def _product(self, inputs, kernel):
@@ -397,6 +421,8 @@ class Bf16Dense(_Bf16Kernel):
     ----------
     layer : keras.layers.Dense
         The built layer whose kernel (and bias) are used.
+    keep_bf16 : bool
+        Return the product in bfloat16 (a layer without bias and activation).
     """
 
     def _product(self, inputs, kernel):

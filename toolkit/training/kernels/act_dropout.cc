@@ -1,5 +1,5 @@
 // ExpactActDropout: activation (linear or relu), dropout and the cast to the next layer's
-// dtype in one pass over a float32 tensor, and its gradient in one pass.
+// dtype in one pass over a float32 or bfloat16 tensor, and its gradient in one pass.
 //
 // Why a kernel of our own: in a CNN-deep training step on a 2-core CPU the dropout masks
 // (one Philox draw per unit, then compare, select, multiply: four ops each way) and the casts
@@ -68,10 +68,27 @@ inline void Draws(uint64_t stream, int64 w, uint64_t* words) {
   }
 }
 
-// Elements [4 * w0, min(4 * w1, n)) of the forward pass.
+// A float32 or bfloat16 element as float, and back (bfloat16 rounded to nearest even).
 template <bool kBf16>
+inline float Load(const void* data, int64 i) {
+  return kBf16 ? FromBf16(static_cast<const uint16_t*>(data)[i])
+               : static_cast<const float*>(data)[i];
+}
+
+template <bool kBf16>
+inline void Store(void* data, int64 i, float v) {
+  if (kBf16) {
+    static_cast<uint16_t*>(data)[i] = ToBf16(v);
+  } else {
+    static_cast<float*>(data)[i] = v;
+  }
+}
+
+// Elements [4 * w0, min(4 * w1, n)) of the forward pass: x (bfloat16 if kInBf16) to out
+// (bfloat16 if kOutBf16).
+template <bool kInBf16, bool kOutBf16>
 __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) void Forward(
-    const float* x, void* out, int64 n, int64 w0, int64 w1, Params p) {
+    const void* x, void* out, int64 n, int64 w0, int64 w1, Params p) {
   uint64_t words[kBlockWords];
   const uint16_t* draws = reinterpret_cast<const uint16_t*>(words);
   for (int64 w = w0; w < w1; w += kBlockWords) {
@@ -79,23 +96,18 @@ __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) vo
     const int64 base = 4 * w;
     const int64 end = std::min<int64>({n, 4 * w1, base + 4 * kBlockWords});
     const int count = static_cast<int>(end - base);
-    const float* xb = x + base;
     for (int j = 0; j < count; ++j) {
-      float v = xb[j];
+      float v = Load<kInBf16>(x, base + j);
       if (p.relu) v = v > 0.0f ? v : 0.0f;
-      v = draws[j] >= p.threshold ? v * p.scale : 0.0f;
-      if (kBf16) {
-        static_cast<uint16_t*>(out)[base + j] = ToBf16(v);
-      } else {
-        static_cast<float*>(out)[base + j] = v;
-      }
+      Store<kOutBf16>(out, base + j, draws[j] >= p.threshold ? v * p.scale : 0.0f);
     }
   }
 }
 
-template <bool kBf16>
+// The backward pass: dy (the output's dtype) and x to dx (x's dtype).
+template <bool kInBf16, bool kOutBf16>
 __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) void Backward(
-    const void* dy, const float* x, float* dx, int64 n, int64 w0, int64 w1, Params p) {
+    const void* dy, const void* x, void* dx, int64 n, int64 w0, int64 w1, Params p) {
   uint64_t words[kBlockWords];
   const uint16_t* draws = reinterpret_cast<const uint16_t*>(words);
   for (int64 w = w0; w < w1; w += kBlockWords) {
@@ -103,13 +115,10 @@ __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) vo
     const int64 base = 4 * w;
     const int64 end = std::min<int64>({n, 4 * w1, base + 4 * kBlockWords});
     const int count = static_cast<int>(end - base);
-    const float* xb = x + base;
-    float* dxb = dx + base;
     for (int j = 0; j < count; ++j) {
-      const float g = kBf16 ? FromBf16(static_cast<const uint16_t*>(dy)[base + j])
-                            : static_cast<const float*>(dy)[base + j];
-      const bool pass = draws[j] >= p.threshold && (!p.relu || xb[j] > 0.0f);
-      dxb[j] = pass ? g * p.scale : 0.0f;
+      const float g = Load<kOutBf16>(dy, base + j);
+      const bool pass = draws[j] >= p.threshold && (!p.relu || Load<kInBf16>(x, base + j) > 0.0f);
+      Store<kInBf16>(dx, base + j, pass ? g * p.scale : 0.0f);
     }
   }
 }
@@ -119,9 +128,10 @@ __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) vo
 namespace tensorflow {
 
 REGISTER_OP("ExpactActDropout")
-    .Input("x: float")
+    .Input("x: Tx")
     .Input("seed: int64")
     .Output("y: T")
+    .Attr("Tx: {float, bfloat16}")
     .Attr("T: {float, bfloat16}")
     .Attr("threshold: int >= 0")
     .Attr("scale: float")
@@ -131,9 +141,10 @@ REGISTER_OP("ExpactActDropout")
 
 REGISTER_OP("ExpactActDropoutGrad")
     .Input("dy: T")
-    .Input("x: float")
+    .Input("x: Tx")
     .Input("seed: int64")
-    .Output("dx: float")
+    .Output("dx: Tx")
+    .Attr("Tx: {float, bfloat16}")
     .Attr("T: {float, bfloat16}")
     .Attr("threshold: int >= 0")
     .Attr("scale: float")
@@ -174,7 +185,7 @@ class ActDropoutBase : public OpKernel {
   Params params_;
 };
 
-template <typename T>
+template <typename Tx, typename T>
 class ActDropoutOp : public ActDropoutBase {
  public:
   using ActDropoutBase::ActDropoutBase;
@@ -188,14 +199,15 @@ class ActDropoutOp : public ActDropoutBase {
     OP_REQUIRES_OK(context, context->allocate_output(0, x.shape(), &y));
     const Params p = Prepare(context, seed);
     const int64 n = x.NumElements();
-    const float* xp = x.flat<float>().data();
+    const void* xp = x.flat<Tx>().data();
     void* yp = y->flat<T>().data();
-    constexpr bool kBf16 = std::is_same<T, bfloat16>::value;
-    Shard(context, n, [&](int64 w0, int64 w1) { Forward<kBf16>(xp, yp, n, w0, w1, p); });
+    constexpr bool kIn = std::is_same<Tx, bfloat16>::value;
+    constexpr bool kOut = std::is_same<T, bfloat16>::value;
+    Shard(context, n, [&](int64 w0, int64 w1) { Forward<kIn, kOut>(xp, yp, n, w0, w1, p); });
   }
 };
 
-template <typename T>
+template <typename Tx, typename T>
 class ActDropoutGradOp : public ActDropoutBase {
  public:
   using ActDropoutBase::ActDropoutBase;
@@ -213,23 +225,31 @@ class ActDropoutGradOp : public ActDropoutBase {
     const Params p = Prepare(context, seed);
     const int64 n = x.NumElements();
     const void* dyp = dy.flat<T>().data();
-    const float* xp = x.flat<float>().data();
-    float* dxp = dx->flat<float>().data();
-    constexpr bool kBf16 = std::is_same<T, bfloat16>::value;
-    Shard(context, n, [&](int64 w0, int64 w1) { Backward<kBf16>(dyp, xp, dxp, n, w0, w1, p); });
+    const void* xp = x.flat<Tx>().data();
+    void* dxp = dx->flat<Tx>().data();
+    constexpr bool kIn = std::is_same<Tx, bfloat16>::value;
+    constexpr bool kOut = std::is_same<T, bfloat16>::value;
+    Shard(context, n,
+          [&](int64 w0, int64 w1) { Backward<kIn, kOut>(dyp, xp, dxp, n, w0, w1, p); });
   }
 };
 
-#define REGISTER(T)                                                                   \
-  REGISTER_KERNEL_BUILDER(                                                            \
-      Name("ExpactActDropout").Device(DEVICE_CPU).TypeConstraint<T>("T"),             \
-      ActDropoutOp<T>);                                                               \
-  REGISTER_KERNEL_BUILDER(                                                            \
-      Name("ExpactActDropoutGrad").Device(DEVICE_CPU).TypeConstraint<T>("T"),         \
-      ActDropoutGradOp<T>);
+#define REGISTER(Tx, T)                                                              \
+  REGISTER_KERNEL_BUILDER(Name("ExpactActDropout")                                   \
+                              .Device(DEVICE_CPU)                                    \
+                              .TypeConstraint<Tx>("Tx")                              \
+                              .TypeConstraint<T>("T"),                               \
+                          ActDropoutOp<Tx, T>);                                      \
+  REGISTER_KERNEL_BUILDER(Name("ExpactActDropoutGrad")                               \
+                              .Device(DEVICE_CPU)                                    \
+                              .TypeConstraint<Tx>("Tx")                              \
+                              .TypeConstraint<T>("T"),                               \
+                          ActDropoutGradOp<Tx, T>);
 
-REGISTER(float)
-REGISTER(bfloat16)
+REGISTER(float, float)
+REGISTER(float, bfloat16)
+REGISTER(bfloat16, float)
+REGISTER(bfloat16, bfloat16)
 #undef REGISTER
 
 }  // namespace tensorflow
