@@ -37,7 +37,7 @@ def _step_function(model, twin, optimizer):
                 p = twin(xs[k], training=True)
                 loss = loss_fn(ys[k], p) + tf.add_n(twin.losses)
             gradients = tape.gradient(loss, model.trainable_variables)
-            optimizer.apply_gradients(zip(gradients, model.trainable_variables))
+            optimizer.apply_gradients(zip(gradients, model.trainable_variables, strict=True))
 
     return steps
 
