@@ -97,13 +97,13 @@ def test_rate_zero_keeps_everything_and_bad_arguments_are_refused():
 def test_a_missing_compiler_is_named(tmp_path):
     """A fresh cache and no compiler: the sweep's check (before any run) fails naming the
     config key and what to install, in a fresh process (this one has the library loaded);
-    specs without the key need no compiler."""
+    specs without the key (or with the keras engine, which ignores it) need no compiler."""
     code = (
         "from types import SimpleNamespace as S\n"
         "from toolkit.errors import InputError\n"
         "from toolkit.training.custom_ops import require_kernels\n"
-        "require_kernels([S(train={'engine': 'fast'})])\n"
-        "try:\n    require_kernels([S(train={'fused_dropout': True})])\n"
+        "require_kernels([S(train={'engine': 'fast'}), S(train={'fused_dropout': True})])\n"
+        "try:\n    require_kernels([S(train={'engine': 'fast', 'fused_dropout': True})])\n"
         "except InputError as exc:\n    print('ERROR', exc)\n"
     )
     env = {**os.environ, "EXPACT_OPS_DIR": str(tmp_path), "CXX": "no-such-compiler"}

@@ -76,11 +76,12 @@ def require_kernels(specs: list) -> None:
     Raises
     ------
     InputError
-        ``train.fused_dropout`` is on and the kernel cannot be built.
+        ``train.fused_dropout`` is on (with ``engine: fast``; the keras engine ignores it)
+        and the kernel cannot be built.
     """
     from toolkit.errors import InputError
 
-    if not any(spec.train.get("fused_dropout") for spec in specs):
+    if not any(s.train.get("fused_dropout") and s.train.get("engine") == "fast" for s in specs):
         return
     try:
         custom_ops("act_dropout")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from pathlib import Path
 
@@ -10,6 +11,8 @@ import numpy as np
 # The hyper-parameters and their checks live in a module without TensorFlow or scikit-learn,
 # so that configs are validated in well under a second; re-exported here.
 from toolkit.config.train import MONITORS, TrainConfig  # noqa: F401
+
+log = logging.getLogger(__name__)
 
 
 def compile_model(model, learning_rate: float = 1e-3):
@@ -94,6 +97,9 @@ def train(
             model, (x_train, y_train), (x_valid, y_valid), config, callbacks, initial_epoch
         )
     else:
+        ignored = [key for key in ("bf16", "fused_dropout") if getattr(config, key)]
+        if ignored:
+            log.warning("train.%s: fast-engine options, ignored by engine keras", ignored)
         history = model.fit(
             x_train,
             y_train,
