@@ -139,3 +139,31 @@ def test_a_built_library_is_loaded_not_rebuilt(tmp_path):
     assert out.stdout.split()[-1] == "8.0"
     assert [p.name for p in tmp_path.iterdir()] == [library.name]
     assert library.stat().st_mtime_ns == stamp
+
+
+def test_expact_run_without_a_compiler_stops_before_any_compute(tmp_path):
+    """The command line's check: no data set generated, no run folder, the key named."""
+    import yaml
+
+    config = {
+        "task": "task1",
+        "name": "nocompiler",
+        "models": ["cnn-deep"],
+        "activations": ["relu"],
+        "data": {"generate": {"n_seq": 300, "pfm": None}},
+        "train": {"engine": "fast", "fused_dropout": True, "epochs": 1},
+    }
+    path = tmp_path / "nocompiler.yaml"
+    path.write_text(yaml.safe_dump(config))
+    results = tmp_path / "results"
+    env = {**os.environ, "EXPACT_OPS_DIR": str(tmp_path / "ops"), "CXX": "no-such-compiler"}
+    done = subprocess.run(
+        [sys.executable, "-m", "toolkit", "run", str(path), "--results", str(results)],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode != 0
+    assert "train.fused_dropout" in done.stderr and "needs a C++ compiler" in done.stderr
+    assert not (results / "runs").exists()
+    assert not list(results.rglob("*.h5"))  # the data set was not generated

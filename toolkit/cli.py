@@ -568,6 +568,7 @@ def _cmd_submit(args: argparse.Namespace) -> int:
     from toolkit.config import default_results, load_config
     from toolkit.config.inputs import check_inputs
     from toolkit.sweep import plan, prepare_sweep
+    from toolkit.training import custom_ops
 
     config = load_config(args.config)
     profile = load_profile(args.profile)
@@ -597,6 +598,8 @@ def _cmd_submit(args: argparse.Namespace) -> int:
             print(dry_run_script(profile, config.name, results, min(n_elements, 1000), todo))
         return 0
     validate_for_cluster(profile, args.cluster)  # impossible requests fail before any compute
+    if not profile.container:  # the runs use this installation's kernels (an image has its own)
+        custom_ops.require_kernels(todo)
     prepare_sweep(config, specs, todo, results, checked=True)
     return _submit_and_report(specs, todo, results, config.name, args.cluster, profile, args)
 

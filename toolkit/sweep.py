@@ -187,8 +187,8 @@ def sweep(
     results_dir = Path(results_dir).resolve()
     specs = config.run_specs(results_dir)
     todo, done = plan(specs, results_dir)
+    custom_ops.require_kernels(todo)  # before the data are made: no compute spent
     prepare_sweep(config, specs, todo, results_dir, checked=checked)
-    custom_ops.require_kernels(todo)
     return run_planned(todo, done, results_dir, config.name, executor, progress)
 
 
