@@ -3,8 +3,9 @@ against the seed's plain ``model.fit`` in the same process, and against this mac
 fp32 matmul peak.
 
 Usage: .venv/bin/python bench/bench_train.py [--n-train 21000] [--n-valid 3000] [--epochs 2]
-       [--rounds 2] [--variant engine=fast] [--variant engine=fast,bf16=true] [--intra N]
-       [--inter N] [--seed-without-metrics]
+       [--rounds 2] [--variant engine=fast] [--variant engine=fast,bf16=true]
+       [--variant engine=fast,bf16=true,fused_dropout=true] [--intra N] [--inter N]
+       [--seed-without-metrics]
 
 The seed's loop is the original code's: ``compile(Adam(1e-3), BCE, metrics=['accuracy',
 AUC(ROC), AUC(PR)])`` and ``fit(x, y, batch_size=100, validation_data=(x_valid, y_valid))``.
