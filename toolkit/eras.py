@@ -69,6 +69,7 @@ ERAS: tuple[Era, ...] = (
             "repro_task1.yaml",
             "repro_task1_fast.yaml",
             "repro_task1_cnn2.yaml",
+            "repro_task1_fused.yaml",
         ),
     ),
     Era(
