@@ -62,9 +62,21 @@ struct Params {
 // little-endian view of the words as uint16 is exactly that order).
 constexpr int kBlockWords = 64;
 
-inline void Draws(uint64_t stream, int64 w, uint64_t* words) {
-  for (int j = 0; j < kBlockWords; ++j) {
-    words[j] = Mix(stream + static_cast<uint64_t>(w + j + 1) * kGamma);
+// Calls body(base, count, draws) for each block of up to 4 * kBlockWords elements of
+// [4 * w0, min(4 * w1, n)), draws[j] being element base + j's. Always inlined, so that the
+// loops are compiled for the instruction set of the target_clones caller.
+template <typename Body>
+__attribute__((always_inline)) inline void ForEachBlock(uint64_t stream, int64 n, int64 w0,
+                                                        int64 w1, Body body) {
+  uint64_t words[kBlockWords];
+  const uint16_t* draws = reinterpret_cast<const uint16_t*>(words);
+  for (int64 w = w0; w < w1; w += kBlockWords) {
+    for (int j = 0; j < kBlockWords; ++j) {
+      words[j] = Mix(stream + static_cast<uint64_t>(w + j + 1) * kGamma);
+    }
+    const int64 base = 4 * w;
+    const int64 end = std::min<int64>({n, 4 * w1, base + 4 * kBlockWords});
+    body(base, static_cast<int>(end - base), draws);
   }
 }
 
@@ -89,38 +101,26 @@ inline void Store(void* data, int64 i, float v) {
 template <bool kInBf16, bool kOutBf16>
 __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) void Forward(
     const void* x, void* out, int64 n, int64 w0, int64 w1, Params p) {
-  uint64_t words[kBlockWords];
-  const uint16_t* draws = reinterpret_cast<const uint16_t*>(words);
-  for (int64 w = w0; w < w1; w += kBlockWords) {
-    Draws(p.stream, w, words);
-    const int64 base = 4 * w;
-    const int64 end = std::min<int64>({n, 4 * w1, base + 4 * kBlockWords});
-    const int count = static_cast<int>(end - base);
+  ForEachBlock(p.stream, n, w0, w1, [&](int64 base, int count, const uint16_t* draws) {
     for (int j = 0; j < count; ++j) {
       float v = Load<kInBf16>(x, base + j);
       if (p.relu) v = v > 0.0f ? v : 0.0f;
       Store<kOutBf16>(out, base + j, draws[j] >= p.threshold ? v * p.scale : 0.0f);
     }
-  }
+  });
 }
 
 // The backward pass: dy (the output's dtype) and x to dx (x's dtype).
 template <bool kInBf16, bool kOutBf16>
 __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) void Backward(
     const void* dy, const void* x, void* dx, int64 n, int64 w0, int64 w1, Params p) {
-  uint64_t words[kBlockWords];
-  const uint16_t* draws = reinterpret_cast<const uint16_t*>(words);
-  for (int64 w = w0; w < w1; w += kBlockWords) {
-    Draws(p.stream, w, words);
-    const int64 base = 4 * w;
-    const int64 end = std::min<int64>({n, 4 * w1, base + 4 * kBlockWords});
-    const int count = static_cast<int>(end - base);
+  ForEachBlock(p.stream, n, w0, w1, [&](int64 base, int count, const uint16_t* draws) {
     for (int j = 0; j < count; ++j) {
       const float g = Load<kOutBf16>(dy, base + j);
       const bool pass = draws[j] >= p.threshold && (!p.relu || Load<kInBf16>(x, base + j) > 0.0f);
       Store<kInBf16>(dx, base + j, pass ? g * p.scale : 0.0f);
     }
-  }
+  });
 }
 
 }  // namespace
@@ -152,8 +152,14 @@ REGISTER_OP("ExpactActDropoutGrad")
     .SetShapeFn(shape_inference::UnchangedShape)
     .Doc("Gradient of ExpactActDropout with respect to x.");
 
+// What the forward and backward kernels share: the attributes, the seed, the output, the
+// split across threads; Tx is x's (and dx's) dtype, T the output's (and dy's).
+template <typename Tx, typename T>
 class ActDropoutBase : public OpKernel {
  public:
+  static constexpr bool kIn = std::is_same<Tx, bfloat16>::value;
+  static constexpr bool kOut = std::is_same<T, bfloat16>::value;
+
   explicit ActDropoutBase(OpKernelConstruction* context) : OpKernel(context) {
     int threshold;
     string activation;
@@ -167,10 +173,23 @@ class ActDropoutBase : public OpKernel {
   }
 
  protected:
-  Params Prepare(OpKernelContext* context, const Tensor& seed) {
-    Params p = params_;
-    p.stream = Mix(static_cast<uint64_t>(seed.scalar<int64>()()));
-    return p;
+  // Checks the scalar seed (input `seed_input`), allocates output 0 in `shape` and sets the
+  // draw's parameters; false (with the error set) when something is wrong.
+  bool Begin(OpKernelContext* context, int seed_input, const TensorShape& shape, Tensor** out,
+             Params* p) {
+    const Tensor& seed = context->input(seed_input);
+    if (!TensorShapeUtils::IsScalar(seed.shape())) {
+      context->SetStatus(errors::InvalidArgument("seed must be a scalar"));
+      return false;
+    }
+    const Status status = context->allocate_output(0, shape, out);
+    if (!status.ok()) {
+      context->SetStatus(status);
+      return false;
+    }
+    *p = params_;
+    p->stream = Mix(static_cast<uint64_t>(seed.scalar<int64>()()));
+    return true;
   }
 
   // Calls work(w0, w1) over the ceil(n / 4) random words, split across TF's CPU threads.
@@ -186,51 +205,46 @@ class ActDropoutBase : public OpKernel {
 };
 
 template <typename Tx, typename T>
-class ActDropoutOp : public ActDropoutBase {
+class ActDropoutOp : public ActDropoutBase<Tx, T> {
  public:
-  using ActDropoutBase::ActDropoutBase;
+  using Base = ActDropoutBase<Tx, T>;
+  using Base::Base;
 
   void Compute(OpKernelContext* context) override {
     const Tensor& x = context->input(0);
-    const Tensor& seed = context->input(1);
-    OP_REQUIRES(context, TensorShapeUtils::IsScalar(seed.shape()),
-                errors::InvalidArgument("seed must be a scalar"));
     Tensor* y = nullptr;
-    OP_REQUIRES_OK(context, context->allocate_output(0, x.shape(), &y));
-    const Params p = Prepare(context, seed);
+    Params p;
+    if (!this->Begin(context, 1, x.shape(), &y, &p)) return;
     const int64 n = x.NumElements();
     const void* xp = x.flat<Tx>().data();
     void* yp = y->flat<T>().data();
-    constexpr bool kIn = std::is_same<Tx, bfloat16>::value;
-    constexpr bool kOut = std::is_same<T, bfloat16>::value;
-    Shard(context, n, [&](int64 w0, int64 w1) { Forward<kIn, kOut>(xp, yp, n, w0, w1, p); });
+    Base::Shard(context, n, [&](int64 w0, int64 w1) {
+      Forward<Base::kIn, Base::kOut>(xp, yp, n, w0, w1, p);
+    });
   }
 };
 
 template <typename Tx, typename T>
-class ActDropoutGradOp : public ActDropoutBase {
+class ActDropoutGradOp : public ActDropoutBase<Tx, T> {
  public:
-  using ActDropoutBase::ActDropoutBase;
+  using Base = ActDropoutBase<Tx, T>;
+  using Base::Base;
 
   void Compute(OpKernelContext* context) override {
     const Tensor& dy = context->input(0);
     const Tensor& x = context->input(1);
-    const Tensor& seed = context->input(2);
     OP_REQUIRES(context, dy.shape() == x.shape(),
                 errors::InvalidArgument("dy and x must have the same shape"));
-    OP_REQUIRES(context, TensorShapeUtils::IsScalar(seed.shape()),
-                errors::InvalidArgument("seed must be a scalar"));
     Tensor* dx = nullptr;
-    OP_REQUIRES_OK(context, context->allocate_output(0, x.shape(), &dx));
-    const Params p = Prepare(context, seed);
+    Params p;
+    if (!this->Begin(context, 2, x.shape(), &dx, &p)) return;
     const int64 n = x.NumElements();
     const void* dyp = dy.flat<T>().data();
     const void* xp = x.flat<Tx>().data();
     void* dxp = dx->flat<Tx>().data();
-    constexpr bool kIn = std::is_same<Tx, bfloat16>::value;
-    constexpr bool kOut = std::is_same<T, bfloat16>::value;
-    Shard(context, n,
-          [&](int64 w0, int64 w1) { Backward<kIn, kOut>(dyp, xp, dxp, n, w0, w1, p); });
+    Base::Shard(context, n, [&](int64 w0, int64 w1) {
+      Backward<Base::kIn, Base::kOut>(dyp, xp, dxp, n, w0, w1, p);
+    });
   }
 };
 
