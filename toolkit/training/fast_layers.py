@@ -30,7 +30,9 @@ its input through) and, with ``bf16=True``, writes bfloat16 when every path from
 (through pooling and flatten layers, which then keep the dtype) ends in a bfloat16
 convolution or dense layer, which would cast it anyway. Its masks are a hash of a per-step
 seed from the generator, recomputed in the backward pass: again the same distribution, other
-draws.
+draws. With both, a bf16 convolution or dense layer whose batch norm feeds such a folded ReLU
+keeps its product in bfloat16 (``keep_bf16``): the batch norm then normalises bfloat16 (its
+statistics in float32) and the kernel reads it, so no cast is left in that block.
 
 Anything else, and any layer a wrapper cannot reproduce exactly (renorm, virtual batches, a
 frozen BN, ``noise_shape``, ``SpatialDropout``...), is shared as it is. A subclassed model
