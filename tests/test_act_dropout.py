@@ -115,6 +115,15 @@ def test_specs_without_the_kernel_need_no_compiler(monkeypatch):
     )
 
 
+def test_an_unwritable_cache_is_named(tmp_path):
+    from toolkit.training.custom_ops import KernelBuildError, _build
+
+    blocked = tmp_path / "file"
+    blocked.write_text("")  # a file where the cache folder would be
+    with pytest.raises(KernelBuildError, match="cannot write the kernel cache .*EXPACT_OPS_DIR"):
+        _build(Path("act_dropout.cc"), blocked / "ops" / "act_dropout-0.so", [], [])
+
+
 def test_a_built_library_is_loaded_not_rebuilt(tmp_path):
     """The cached build (this session's, copied) is what another process loads: with a
     compiler that cannot run, nothing could be rebuilt."""

@@ -103,8 +103,14 @@ def _build(source: Path, library: Path, compile_flags: list[str], link_flags: li
             f"building {source.name} needs a C++ compiler: {compiler!r} was not found "
             "(install g++, e.g. apt-get install g++, or set CXX)"
         )
-    library.parent.mkdir(parents=True, exist_ok=True)
-    fd, partial = tempfile.mkstemp(prefix=f".{library.name}.", dir=library.parent)
+    try:
+        library.parent.mkdir(parents=True, exist_ok=True)
+        fd, partial = tempfile.mkstemp(prefix=f".{library.name}.", dir=library.parent)
+    except OSError as exc:
+        raise KernelBuildError(
+            f"cannot write the kernel cache {library.parent}: {exc.strerror}; set "
+            "EXPACT_OPS_DIR to a writable folder"
+        ) from exc
     os.close(fd)
     # the link flags after the source: the linker resolves a library's symbols in order
     command = [compiler, *_CXXFLAGS, *compile_flags, str(source), "-o", partial, *link_flags]
