@@ -14,6 +14,8 @@ threshold. :func:`reference_draws` is the same in NumPy, for tests.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import tensorflow as tf
 
@@ -73,18 +75,17 @@ def act_dropout(
     )
 
 
+@functools.cache
 def _ops():
-    """The loaded kernels, with the gradient registered once."""
+    """The loaded kernels, with the gradient registered (once: the cache)."""
     ops = custom_ops("act_dropout")
-    if not getattr(_ops, "registered", False):
-        tf.RegisterGradient("ExpactActDropout")(_gradient)
-        _ops.registered = True
+    tf.RegisterGradient("ExpactActDropout")(_gradient)
     return ops
 
 
 def _gradient(op, dy):
     attrs = {key: op.get_attr(key) for key in ("threshold", "scale", "activation")}
-    dx = custom_ops("act_dropout").expact_act_dropout_grad(dy, op.inputs[0], op.inputs[1], **attrs)
+    dx = _ops().expact_act_dropout_grad(dy, op.inputs[0], op.inputs[1], **attrs)
     return [dx, None]
 
 

@@ -48,6 +48,9 @@ from pathlib import Path
 import tensorflow as tf
 from tensorflow import keras
 
+from toolkit.training.act_dropout import LEVELS as _LEVELS  # one uint16 draw per element
+from toolkit.training.act_dropout import act_dropout
+
 __all__ = [
     "Bf16Conv1D",
     "Bf16Dense",
@@ -60,8 +63,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: Resolution of the dropout draw: one uint16 per element.
-_LEVELS = 65536
 #: The smallest epsilon the fused batch-norm kernel accepts.
 _FUSED_MIN_EPSILON = 1.001e-5
 
@@ -344,8 +345,6 @@ class FusedDropout(keras.layers.Layer):
 
     def call(self, inputs, training=None):
         """``inputs`` (any shape) through the activation, then dropped out when training."""
-        from toolkit.training.act_dropout import act_dropout
-
         if not training:
             x = tf.nn.relu(inputs) if self.activation == "relu" else inputs
             return tf.cast(x, self.dtype_out)
